@@ -1,0 +1,103 @@
+"""The `cavra-gql` command: api, ingest and export-schema."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+
+from cavra_gql.db import make_engine
+from cavra_gql.errors import IngestError
+from cavra_gql.settings import Settings
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="cavra-gql",
+        description="GraphQL API over CAVRA's rollback drill notification evidence.",
+    )
+    commands = parser.add_subparsers(dest="command", required=True)
+    database_help = "SQLAlchemy URL (default: $CAVRA_GQL_DATABASE_URL or sqlite:///.cavra/...)"
+
+    api = commands.add_parser("api", help="serve GraphQL, the REST routes and the sandbox UI")
+    api.add_argument("--host", default="127.0.0.1")
+    api.add_argument("--port", type=int, default=8000)
+    api.add_argument("--database", help=database_help)
+    api.add_argument("--demo", action="store_true", help="load the bundled demo history first")
+
+    ingest = commands.add_parser("ingest", help="import CAVRA stores and exports")
+    ingest.add_argument("paths", nargs="+", type=Path, metavar="PATH")
+    ingest.add_argument("--database", help=database_help)
+
+    schema = commands.add_parser("export-schema", help="print the GraphQL schema (SDL)")
+    schema.add_argument("--output", type=Path, help="write to this file instead of stdout")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    if args.command == "export-schema":
+        return _export_schema(args.output)
+    settings = Settings.from_env(database_url=args.database)
+    if args.command == "ingest":
+        return _ingest(settings, args.paths)
+    return _serve(settings, args.host, args.port, demo=args.demo)
+
+
+def _export_schema(output: Path | None) -> int:
+    from cavra_gql.schema import build_schema
+
+    text = build_schema().as_str() + "\n"
+    if output is None:
+        sys.stdout.write(text)
+    else:
+        output.write_text(text, encoding="utf-8")
+    return 0
+
+
+def _ingest(settings: Settings, paths: list[Path]) -> int:
+    from cavra_gql.ingest import ingest_file
+
+    def progress(origin: str, read: int) -> None:
+        print(f"{origin}: {read} records read...", file=sys.stderr, flush=True)
+
+    engine = make_engine(settings.database_url)
+    failed = 0
+    try:
+        for path in paths:
+            try:
+                print(ingest_file(engine, path, progress).line(), flush=True)
+            except IngestError as error:
+                failed += 1
+                print(error, file=sys.stderr, flush=True)
+    finally:
+        engine.dispose()
+    if failed:
+        print(f"{failed} of {len(paths)} files not imported", file=sys.stderr)
+    return 1 if failed else 0
+
+
+def _serve(settings: Settings, host: str, port: int, *, demo: bool) -> int:
+    import uvicorn
+
+    from cavra_gql.app import create_app
+
+    if demo:
+        from cavra_gql.demo import demo_records
+        from cavra_gql.ingest import ingest_values
+
+        engine = make_engine(settings.database_url)
+        try:
+            summary = ingest_values(engine, demo_records(datetime.now(UTC)), "demo history")
+            print(summary.line(), flush=True)
+        finally:
+            engine.dispose()
+    print(f"cavra-gql: GraphiQL at http://{host}:{port}/graphql, sandbox at /sandbox/", flush=True)
+    uvicorn.run(create_app(settings), host=host, port=port, log_level="info")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,146 @@
+"""The columns filters and aggregates read, derived once from a record when it is stored."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from cavra_gql import kinds
+
+
+@dataclass(frozen=True, slots=True)
+class ProviderRole:
+    """How one provider takes part in a record."""
+
+    provider: str
+    selected: bool
+    attempted: bool
+    failed: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Derived:
+    """A record's stored row, its provider set and (for plans) its required routes."""
+
+    row: dict[str, Any]
+    providers: tuple[ProviderRole, ...]
+    required: tuple[str, ...]
+
+
+def text(value: object) -> str | None:
+    """A string field's value; any other type reads as absent."""
+    return value if isinstance(value, str) else None
+
+
+def nested(record: Mapping[str, Any], key: str) -> Mapping[str, Any]:
+    """A nested object, or an empty one when it is missing or not an object."""
+    value = record.get(key)
+    return value if isinstance(value, Mapping) else {}
+
+
+def strings(value: object) -> list[str]:
+    """The non-empty string items of a list field (anything else reads as none)."""
+    if not isinstance(value, list):
+        return []
+    return [item for item in value if isinstance(item, str) and item]
+
+
+def dicts(value: object) -> list[Mapping[str, Any]]:
+    """The object items of a list field."""
+    if not isinstance(value, list):
+        return []
+    return [item for item in value if isinstance(item, Mapping)]
+
+
+def provider_roles(record: Mapping[str, Any]) -> tuple[ProviderRole, ...]:
+    """The provider set SPEC §3's `provider` filter reads, sorted, with each one's role."""
+    selected = set(strings(record.get("selected_providers")))
+    attempted = set(strings(record.get("providers")))
+    failed = set(strings(record.get("failed_providers")))
+    others = set(strings([record.get("provider")]))
+    routes = dicts(nested(record, "acknowledgement_audit_package").get("routes"))
+    others.update(strings([route.get("provider") for route in routes]))
+    every = selected | attempted | failed | others
+    return tuple(
+        ProviderRole(name, name in selected, name in attempted or name in failed, name in failed)
+        for name in sorted(every)
+    )
+
+
+def status_of(record: Mapping[str, Any]) -> str | None:
+    """SPEC §3's derived status."""
+    kind = record.get("metadata_kind")
+    if kind == kinds.ACKNOWLEDGEMENT:
+        return text(record.get("acknowledgement_state"))
+    if kind == kinds.CONNECTOR_DELIVERY:
+        return "delivered" if record.get("delivery_success") is True else "delivery_failed"
+    return text(record.get("alert_level"))
+
+
+def has_outstanding_route(record: Mapping[str, Any]) -> bool:
+    """Whether the record has a route still waiting for acknowledgement (SPEC §3)."""
+    kind = record.get("metadata_kind")
+    if kind == kinds.ESCALATION_PLAN:
+        routes = dicts(nested(record, "escalation_plan").get("routes"))
+        return any(route.get("acknowledged") is False for route in routes)
+    if kind == kinds.AUDIT_PACKAGE:
+        routes = dicts(nested(record, "acknowledgement_audit_package").get("routes"))
+        return any(route.get("acknowledgement_state") == "outstanding" for route in routes)
+    if kind == kinds.AUDIT_DELIVERY_PLAN:
+        count = record.get("outstanding_count")
+        return isinstance(count, int | float) and not isinstance(count, bool) and count > 0
+    return False
+
+
+def required_providers(record: Mapping[str, Any]) -> tuple[str, ...]:
+    """A notification plan's acknowledgement-required providers, top-level else nested."""
+    if record.get("metadata_kind") != kinds.NOTIFICATION_PLAN:
+        return ()
+    top = record.get("acknowledgement_required_providers")
+    if not (isinstance(top, list) and top):
+        top = nested(record, "plan").get("acknowledgement_required_providers")
+    return tuple(strings(top))
+
+
+def derive(record: Mapping[str, Any], created_us: int, record_json: str) -> Derived:
+    """Everything stored for one validated, redacted record."""
+    kind = record["metadata_kind"]
+    plan = nested(record, "plan")
+    is_plan = kind == kinds.NOTIFICATION_PLAN
+    source = text(record.get("connector_delivery_source"))
+    roles = provider_roles(record)
+    row = {
+        "session_id": record["session_id"],
+        "metadata_kind": kind,
+        "created_us": created_us,
+        "in_history": kinds.in_history(kind, source),
+        "status": status_of(record),
+        "has_outstanding": has_outstanding_route(record),
+        "schedule_id": text(record.get("schedule_id")),
+        "event_id": text(record.get("event_id")),
+        "nested_schedule_id": text(plan.get("schedule_id")),
+        "provider": text(record.get("provider")),
+        "acknowledgement_state": text(record.get("acknowledgement_state")),
+        "connector_delivery_source": source,
+        "delivery_success": (
+            record.get("delivery_success") is True if kind == kinds.CONNECTOR_DELIVERY else None
+        ),
+        "alert_level": text(record.get("alert_level")),
+        "audit_id": text(record.get("audit_id")),
+        "nested_audit_id": text(
+            nested(record, "acknowledgement_audit_delivery_plan").get("audit_id")
+        ),
+        "delivery_id": text(record.get("delivery_id")),
+        "cadence": text(nested(record, "acknowledgement_audit_delivery_plan").get("cadence")),
+        "route_schedule_key": (
+            text(record.get("schedule_id")) or text(plan.get("schedule_id")) if is_plan else None
+        ),
+        "route_plan_id": (
+            text(record.get("plan_id")) or text(plan.get("plan_id")) if is_plan else None
+        ),
+        "providers_json": json.dumps([role.provider for role in roles], ensure_ascii=False),
+        "record_json": record_json,
+    }
+    return Derived(row=row, providers=roles, required=required_providers(record))

@@ -1,0 +1,131 @@
+"""Importing records: validation, redaction and one transaction per file."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy import Engine
+
+from cavra_gql import jsontext, readers
+from cavra_gql.errors import IngestError
+from cavra_gql.instants import parse_instant
+from cavra_gql.queries.upsert import BATCH, Prepared, UpsertCounts, upsert
+from cavra_gql.redaction import redact
+
+MAX_LISTED_PROBLEMS = 20
+PROGRESS_EVERY_SECONDS = 2.0
+
+Progress = Callable[[str, int], None]
+
+
+class RecordProblem(ValueError):
+    """One record that cannot be stored: where it is, which field, and why."""
+
+    def __init__(self, where: str, field: str | None, reason: str) -> None:
+        self.where, self.field, self.reason = where, field, reason
+        place = f"{where}: field {field}" if field else where
+        super().__init__(f"{place}: {reason}")
+
+
+@dataclass(frozen=True, slots=True)
+class Summary:
+    """What one file (or one batch of records) did to the store."""
+
+    origin: str
+    read: int
+    counts: UpsertCounts
+
+    def line(self) -> str:
+        c = self.counts
+        return (
+            f"{self.origin}: {self.read} records read, {c.new} new, {c.updated} updated, "
+            f"{c.unchanged} unchanged"
+        )
+
+
+def _required_text(value: dict[str, object], field: str, where: str) -> str:
+    if field not in value:
+        raise RecordProblem(where, field, "missing")
+    found = value[field]
+    if not isinstance(found, str) or not found.strip():
+        raise RecordProblem(where, field, "must be a non-empty string")
+    return found
+
+
+def prepare(value: object, where: str) -> Prepared:
+    """Validate one parsed record and redact it (SPEC §5, §7)."""
+    if not isinstance(value, dict):
+        raise RecordProblem(where, None, f"expected a JSON object, found {type(value).__name__}")
+    session_id = _required_text(value, "session_id", where)
+    _required_text(value, "metadata_kind", where)
+    if "created_at" not in value:
+        raise RecordProblem(where, "created_at", "missing")
+    created_at = value["created_at"]
+    if not isinstance(created_at, str):
+        raise RecordProblem(where, "created_at", "must be an ISO-8601 date-time string")
+    try:
+        created_us = parse_instant(created_at)
+    except ValueError as error:
+        raise RecordProblem(where, "created_at", str(error)) from None
+    record = redact(value)
+    return Prepared(session_id, created_us, record, jsontext.dumps(record))
+
+
+def store(
+    engine: Engine,
+    items: Iterable[readers.Item],
+    origin: str,
+    progress: Progress | None = None,
+) -> Summary:
+    """Validate and store every item in one transaction; any problem imports nothing."""
+    problems: list[str] = []
+    counts = UpsertCounts()
+    read = 0
+    batch: list[Prepared] = []
+    started = last_report = time.monotonic()
+    with engine.begin() as conn:
+        for where, value, reason in items:
+            read += 1
+            try:
+                if reason is not None:
+                    raise RecordProblem(where, None, reason)
+                batch.append(prepare(value, where))
+            except RecordProblem as problem:
+                problems.append(str(problem))
+            if len(batch) >= BATCH:
+                if not problems:
+                    counts.add(upsert(conn, batch))
+                batch.clear()
+            now = time.monotonic()
+            if progress and now - last_report >= PROGRESS_EVERY_SECONDS and now > started:
+                progress(origin, read)
+                last_report = now
+        if problems:  # raising inside the transaction rolls it back
+            raise IngestError(_problem_report(origin, problems))
+        if batch:
+            counts.add(upsert(conn, batch))
+    return Summary(origin, read, counts)
+
+
+def _problem_report(origin: str, problems: list[str]) -> str:
+    shown = [f"{origin}: {problem}" for problem in problems[:MAX_LISTED_PROBLEMS]]
+    if len(problems) > MAX_LISTED_PROBLEMS:
+        shown.append(f"{origin}: ... and {len(problems) - MAX_LISTED_PROBLEMS} more problems")
+    shown.append(f"{origin}: {len(problems)} invalid, nothing imported from this file")
+    return "\n".join(shown)
+
+
+def ingest_file(engine: Engine, path: Path, progress: Progress | None = None) -> Summary:
+    """Import one file of any supported format (SPEC §5)."""
+    if not path.is_file():
+        raise IngestError(f"{path}: no such file")
+    return store(engine, readers.read(path), str(path), progress)
+
+
+def ingest_values(engine: Engine, values: Iterable[object], origin: str) -> Summary:
+    """Import already-parsed records (the demo history, the write mutation)."""
+    items = ((f"index {index}", value, None) for index, value in enumerate(values))
+    return store(engine, items, origin)

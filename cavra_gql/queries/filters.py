@@ -1,0 +1,199 @@
+"""The one definition of SPEC §3's history filters, shared by GraphQL, REST and the dashboard."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, fields
+from typing import Any
+
+from sqlalchemy import ColumnElement, FromClause, and_, false, or_, select, true
+
+from cavra_gql import kinds
+from cavra_gql.errors import BadInput
+from cavra_gql.instants import parse_instant
+from cavra_gql.queries.tables import providers, records
+
+TRUE_WORDS = frozenset({"true", "1", "yes", "on", "t", "y"})
+FALSE_WORDS = frozenset({"false", "0", "no", "off", "f", "n"})
+DEFAULT_LIMIT = 50
+MAX_LIMIT = 500
+_INTEGER = re.compile(r"[+-]?[0-9]+")
+
+# REST parameter names, in SPEC order; GraphQL arguments are their camelCase forms.
+FILTER_FIELDS = (
+    "schedule_id",
+    "provider",
+    "metadata_kind",
+    "acknowledgement_state",
+    "connector_delivery_source",
+    "delivery_success",
+    "alert_level",
+    "audit_id",
+    "delivery_id",
+    "cadence",
+    "state",
+    "provider_category",
+    "created_after",
+    "created_before",
+)
+
+Label = Callable[[str], str]
+
+
+def _same(name: str) -> str:
+    return name
+
+
+def blank(value: str | None) -> bool:
+    """SPEC §3: an empty or all-blank value means no filter (or the default)."""
+    return value is None or not value.strip()
+
+
+def parse_bool(value: str, field: str) -> bool:
+    word = value.strip().lower()
+    if word in TRUE_WORDS:
+        return True
+    if word in FALSE_WORDS:
+        return False
+    raise BadInput(field, f"expected true/false, 1/0, yes/no, on/off, t/f or y/n, got {value!r}")
+
+
+def parse_count(value: str | None, field: str, default: int) -> int:
+    """A limit or offset: a whole number >= 0; blank means the default."""
+    if value is None or blank(value):
+        return default
+    text = value.strip()
+    if not _INTEGER.fullmatch(text):
+        raise BadInput(field, f"expected a whole number >= 0, got {value!r}")
+    number = int(text)
+    if number < 0:
+        raise BadInput(field, f"must be >= 0, got {number}")
+    return number
+
+
+def parse_limit(value: str | None, label: Label = _same) -> int:
+    """SPEC §3's limit: default 50, capped at 500."""
+    return min(parse_count(value, label("limit"), DEFAULT_LIMIT), MAX_LIMIT)
+
+
+def parse_offset(value: str | None, label: Label = _same) -> int:
+    return parse_count(value, label("offset"), 0)
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class HistoryFilter:
+    """Parsed, normalised filter values; None means "no filter"."""
+
+    schedule_id: str | None = None
+    provider: str | None = None
+    metadata_kind: str | None = None
+    acknowledgement_state: str | None = None
+    connector_delivery_source: str | None = None
+    delivery_success: bool | None = None
+    alert_level: str | None = None
+    audit_id: str | None = None
+    delivery_id: str | None = None
+    cadence: str | None = None
+    state: str | None = None
+    provider_category: str | None = None
+    created_after: int | None = None  # microseconds since the epoch
+    created_before: int | None = None
+
+    @classmethod
+    def parse(cls, values: Mapping[str, str | None], label: Label = _same) -> HistoryFilter:
+        """Read raw values keyed by REST name; bad ones raise BadInput naming `label(field)`."""
+        parsed: dict[str, Any] = {}
+        for name in FILTER_FIELDS:
+            raw = values.get(name)
+            if raw is None or blank(raw):
+                continue
+            parsed[name] = _parse_one(name, raw, label(name))
+        return cls(**parsed)
+
+    def is_empty(self) -> bool:
+        return all(getattr(self, item.name) is None for item in fields(self))
+
+    def conditions(self, table: FromClause = records) -> list[ColumnElement[bool]]:
+        """SQL conditions (AND-ed) selecting the history records that match, on `table`."""
+        c = table.c
+        found: list[ColumnElement[bool]] = [c.in_history == true()]
+        if self.schedule_id is not None:
+            v = self.schedule_id
+            found.append(or_(c.schedule_id == v, c.event_id == v, c.nested_schedule_id == v))
+        if self.provider is not None:
+            found.append(_has_provider(table, lambda column: column == self.provider))
+        if self.provider_category is not None:
+            names = kinds.PROVIDER_CATEGORIES[self.provider_category]
+            found.append(_has_provider(table, lambda column: column.in_(names)))
+        if self.metadata_kind is not None:
+            found.append(c.metadata_kind == self.metadata_kind)
+        if self.acknowledgement_state is not None:
+            found.append(c.acknowledgement_state == self.acknowledgement_state)
+        if self.connector_delivery_source is not None:
+            found.append(_source_condition(table, self.connector_delivery_source))
+        if self.delivery_success is not None:
+            found.append(
+                and_(
+                    c.metadata_kind == kinds.CONNECTOR_DELIVERY,
+                    c.delivery_success == (true() if self.delivery_success else false()),
+                )
+            )
+        if self.alert_level is not None:
+            found.append(c.alert_level == self.alert_level)
+        if self.cadence is not None:
+            found.append(c.cadence == self.cadence)
+        if self.audit_id is not None:
+            found.append(or_(c.audit_id == self.audit_id, c.nested_audit_id == self.audit_id))
+        if self.delivery_id is not None:
+            v = self.delivery_id
+            found.append(or_(c.delivery_id == v, c.event_id == v, c.session_id == v))
+        if self.state is not None:
+            found.append(_state_condition(table, self.state))
+        if self.created_after is not None:
+            found.append(c.created_us >= self.created_after)
+        if self.created_before is not None:
+            found.append(c.created_us < self.created_before)
+        return found
+
+
+def _parse_one(name: str, raw: str, field: str) -> Any:
+    if name == "acknowledgement_state":
+        return raw.strip().lower().replace("-", "_")
+    if name == "delivery_success":
+        return parse_bool(raw, field)
+    if name == "provider_category":
+        category = raw.strip().lower()
+        if category not in kinds.PROVIDER_CATEGORIES:
+            choices = ", ".join(kinds.PROVIDER_CATEGORIES)
+            raise BadInput(field, f"expected one of {choices}, got {raw!r}")
+        return category
+    if name in ("created_after", "created_before"):
+        try:
+            return parse_instant(raw)
+        except ValueError as error:
+            raise BadInput(field, str(error)) from None
+    return raw
+
+
+def _has_provider(
+    table: FromClause, match: Callable[[Any], ColumnElement[bool]]
+) -> ColumnElement[bool]:
+    # A fresh alias keeps the subquery from correlating with a providers join around it.
+    inner = providers.alias()
+    return table.c.session_id.in_(select(inner.c.session_id).where(match(inner.c.provider)))
+
+
+def _source_condition(table: FromClause, source: str) -> ColumnElement[bool]:
+    c = table.c
+    if source == kinds.AUDIT_SOURCE:
+        return or_(
+            c.connector_delivery_source == source, c.metadata_kind.in_(kinds.AUDIT_SOURCE_KINDS)
+        )
+    return c.connector_delivery_source == source
+
+
+def _state_condition(table: FromClause, state: str) -> ColumnElement[bool]:
+    if state == "outstanding":
+        return or_(table.c.status == state, table.c.has_outstanding == true())
+    return table.c.status == state

@@ -1,0 +1,11 @@
+"""Short handles on the SQL tables for query code."""
+
+from __future__ import annotations
+
+from sqlalchemy import Table
+
+from cavra_gql.models import EvidenceRecord, RecordProvider, RequiredRoute
+
+records: Table = EvidenceRecord.__table__  # type: ignore[attr-defined]
+providers: Table = RecordProvider.__table__  # type: ignore[attr-defined]
+required_routes: Table = RequiredRoute.__table__  # type: ignore[attr-defined]

@@ -1,0 +1,83 @@
+"""Storing records: upsert by session_id, replacing a record's derived rows with it."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import Connection, delete, insert, select
+
+from cavra_gql.derive import derive
+from cavra_gql.queries.tables import providers, records, required_routes
+
+BATCH = 500
+
+
+@dataclass(frozen=True, slots=True)
+class Prepared:
+    """A validated, redacted record ready to store."""
+
+    session_id: str
+    created_us: int
+    record: dict[str, Any]
+    record_json: str
+
+
+@dataclass(slots=True)
+class UpsertCounts:
+    """How a write changed the store."""
+
+    new: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    session_ids: list[str] = field(default_factory=list)
+
+    def add(self, other: UpsertCounts) -> None:
+        self.new += other.new
+        self.updated += other.updated
+        self.unchanged += other.unchanged
+        self.session_ids.extend(other.session_ids)
+
+
+def upsert(conn: Connection, batch: Sequence[Prepared]) -> UpsertCounts:
+    """Store a batch (at most BATCH records; a later duplicate wins) in the open transaction."""
+    latest = {item.session_id: item for item in batch}
+    query = select(records.c.session_id, records.c.record_json).where(
+        records.c.session_id.in_(list(latest))
+    )
+    stored: dict[str, str] = {row.session_id: row.record_json for row in conn.execute(query)}
+    changed = [item for item in latest.values() if stored.get(item.session_id) != item.record_json]
+    counts = UpsertCounts(unchanged=len(latest) - len(changed))
+    replaced = [item.session_id for item in changed if item.session_id in stored]
+    counts.updated = len(replaced)
+    counts.new = len(changed) - len(replaced)
+    counts.session_ids = [item.session_id for item in changed]
+    if replaced:
+        for table in (required_routes, providers, records):
+            conn.execute(delete(table).where(table.c.session_id.in_(replaced)))
+    if not changed:
+        return counts
+    derived = [derive(item.record, item.created_us, item.record_json) for item in changed]
+    conn.execute(insert(records), [d.row for d in derived])
+    provider_rows = [
+        {
+            "session_id": d.row["session_id"],
+            "provider": role.provider,
+            "selected": role.selected,
+            "attempted": role.attempted,
+            "failed": role.failed,
+        }
+        for d in derived
+        for role in d.providers
+    ]
+    if provider_rows:
+        conn.execute(insert(providers), provider_rows)
+    route_rows = [
+        {"session_id": d.row["session_id"], "position": position, "provider": provider}
+        for d in derived
+        for position, provider in enumerate(d.required)
+    ]
+    if route_rows:
+        conn.execute(insert(required_routes), route_rows)
+    return counts
