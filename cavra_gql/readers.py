@@ -37,7 +37,7 @@ def detect(path: Path) -> str:
             value = jsontext.loads(stripped.decode("utf-8"))
         except (ValueError, UnicodeDecodeError):
             return "store"  # an object that spans lines: a JSON document, not NDJSON
-        if isinstance(value, dict) and isinstance(value.get("items"), list):
+        if isinstance(value, dict) and "items" in value and "session_id" not in value:
             rest = handle.read(1 << 16)
             return "store" if not rest.strip() else "ndjson"
         return "ndjson"

@@ -1,0 +1,197 @@
+"""Ingest: every CAVRA format, validation errors that say where, atomic files, idempotence."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import Engine, func, select
+
+from cavra_gql.cli import main
+from cavra_gql.errors import IngestError
+from cavra_gql.ingest import ingest_file
+from cavra_gql.queries.tables import records
+from tests import filter_cases as fc
+from tests import record_factory as rf
+
+
+def _write_ndjson(path: Path, items: list[Any]) -> Path:
+    path.write_text("\n".join(json.dumps(item) for item in items) + "\n", encoding="utf-8")
+    return path
+
+
+def _write_sqlite(path: Path, items: list[Any]) -> Path:
+    connection = sqlite3.connect(path)
+    connection.execute("CREATE TABLE evidence_metadata (session_id TEXT PRIMARY KEY, payload TEXT)")
+    connection.executemany(
+        "INSERT INTO evidence_metadata VALUES (?, ?)",
+        [(item.get("session_id"), json.dumps(item)) for item in items],
+    )
+    connection.commit()
+    connection.close()
+    return path
+
+
+def _stored_ids(engine: Engine) -> list[str]:
+    with engine.connect() as conn:
+        return sorted(conn.execute(select(records.c.session_id)).scalars())
+
+
+def _count(engine: Engine) -> int:
+    with engine.connect() as conn:
+        return int(conn.execute(select(func.count()).select_from(records)).scalar_one())
+
+
+WRITERS = {
+    "store": lambda p, items: p.write_text(json.dumps({"items": items}, indent=2)) and p,
+    "store-one-line": lambda p, items: p.write_text(json.dumps({"items": items})) and p,
+    "array": lambda p, items: p.write_text(json.dumps(items, indent=1)) and p,
+    "ndjson": _write_ndjson,
+    "sqlite": _write_sqlite,
+}
+
+
+@pytest.mark.parametrize("fmt", WRITERS)
+def test_every_format_imports_the_same_records(fmt: str, tmp_path: Path, engine: Engine) -> None:
+    items = fc.extended_history()
+    path = WRITERS[fmt](tmp_path / f"input.{fmt}", items)
+    summary = ingest_file(engine, Path(path))
+    assert (summary.read, summary.counts.new) == (len(items), len(items))
+    assert _stored_ids(engine) == sorted(item["session_id"] for item in items)
+
+
+def test_reingest_is_idempotent_and_later_duplicates_win(tmp_path: Path, engine: Engine) -> None:
+    plan = rf.notification_plan(session_id="gordn-1", alert_level="warning")
+    newer = rf.notification_plan(session_id="gordn-1", alert_level="critical")
+    path = _write_ndjson(tmp_path / "a.ndjson", [plan, newer])
+    first = ingest_file(engine, path)
+    second = ingest_file(engine, path)
+    assert (first.counts.new, first.counts.updated) == (1, 0)
+    assert (second.counts.new, second.counts.updated, second.counts.unchanged) == (0, 0, 1)
+    with engine.connect() as conn:
+        stored = json.loads(conn.execute(select(records.c.record_json)).scalar_one())
+    assert stored["alert_level"] == "critical"
+    assert list(stored) == list(newer)  # kept as received: same keys, same order
+
+
+def test_upsert_across_files_replaces_derived_columns(tmp_path: Path, engine: Engine) -> None:
+    old = rf.connector_delivery(
+        session_id="rcd-1", providers=["splunk"], failed_providers=["splunk"]
+    )
+    new = rf.connector_delivery(session_id="rcd-1", providers=["jira"], failed_providers=[])
+    ingest_file(engine, _write_ndjson(tmp_path / "1.ndjson", [old]))
+    summary = ingest_file(engine, _write_ndjson(tmp_path / "2.ndjson", [new]))
+    assert summary.counts.updated == 1
+    from cavra_gql.queries.filters import HistoryFilter
+    from cavra_gql.queries.history import count_matches
+
+    with engine.connect() as conn:
+        assert count_matches(conn, HistoryFilter.parse({"provider": "splunk"})) == 0
+        assert count_matches(conn, HistoryFilter.parse({"provider": "jira"})) == 1
+        assert count_matches(conn, HistoryFilter.parse({"delivery_success": "true"})) == 1
+
+
+GOOD = {"session_id": "s-1", "metadata_kind": rf.KIND_PLAN, "created_at": "2026-11-01T10:00:00Z"}
+BAD_RECORDS = [
+    ({k: v for k, v in GOOD.items() if k != "session_id"}, "session_id", "missing"),
+    (GOOD | {"session_id": ""}, "session_id", "non-empty string"),
+    (GOOD | {"session_id": 7}, "session_id", "non-empty string"),
+    ({k: v for k, v in GOOD.items() if k != "metadata_kind"}, "metadata_kind", "missing"),
+    ({k: v for k, v in GOOD.items() if k != "created_at"}, "created_at", "missing"),
+    (GOOD | {"created_at": "yesterday"}, "created_at", "ISO-8601"),
+    (GOOD | {"created_at": "2026-11-01"}, "created_at", "ISO-8601"),
+    (GOOD | {"created_at": 1700000000}, "created_at", "ISO-8601"),
+    (["not", "an", "object"], None, "JSON object"),
+]
+
+
+@pytest.mark.parametrize(("bad", "field", "reason"), BAD_RECORDS)
+def test_an_invalid_record_names_file_line_field_and_imports_nothing(
+    bad: Any, field: str | None, reason: str, tmp_path: Path, engine: Engine
+) -> None:
+    ingest_file(engine, _write_ndjson(tmp_path / "before.ndjson", [GOOD | {"session_id": "kept"}]))
+    path = _write_ndjson(tmp_path / "bad.ndjson", [GOOD | {"session_id": "s-0"}, GOOD, bad])
+    with pytest.raises(IngestError) as raised:
+        ingest_file(engine, path)
+    message = str(raised.value)
+    assert f"{path}: line 3" in message
+    if field:
+        assert f"field {field}" in message
+    assert reason in message
+    assert _stored_ids(engine) == ["kept"]  # nothing of the bad file, nothing lost
+
+
+def test_array_errors_name_the_zero_based_index(tmp_path: Path, engine: Engine) -> None:
+    path = tmp_path / "items.json"
+    path.write_text(json.dumps({"items": [GOOD, GOOD | {"created_at": "soon"}]}))
+    with pytest.raises(IngestError, match=r"items.json: index 1: field created_at"):
+        ingest_file(engine, path)
+
+
+@pytest.mark.parametrize(
+    ("content", "expected"),
+    [
+        (b'{"session_id": "a"', "not JSON: Expecting ',' delimiter at line 1 column 19"),
+        (json.dumps(GOOD).encode() + b'\n{"broken": \n', "line 2: not JSON"),
+        (json.dumps(GOOD).encode() + b"\n\xff\xfe\n", "line 2: not UTF-8"),
+        (b'{"session_id": "a", "n": 1e999}\n', "number out of range"),
+        (b'{"session_id": "a", "n": NaN}\n', "NaN is not valid JSON"),
+        (b"[" * 100_000 + b"]" * 100_000, "nested too deeply"),
+        (b'{"items": 5}', "without an `items` list"),
+    ],
+)
+def test_malformed_files_are_refused_with_a_reason(
+    content: bytes, expected: str, tmp_path: Path, engine: Engine
+) -> None:
+    path = tmp_path / "broken.json"
+    path.write_bytes(content)
+    with pytest.raises(IngestError, match=expected):
+        ingest_file(engine, path)
+    assert _count(engine) == 0
+
+
+def test_partial_file_from_an_interrupted_writer(tmp_path: Path, engine: Engine) -> None:
+    lines = [json.dumps(item) for item in fc.worked_example()]
+    path = tmp_path / "partial.ndjson"
+    path.write_text("\n".join(lines)[:-25])
+    with pytest.raises(IngestError, match="line 4: not JSON"):
+        ingest_file(engine, path)
+    assert _count(engine) == 0
+
+
+def test_every_problem_is_listed(tmp_path: Path, engine: Engine) -> None:
+    path = _write_ndjson(tmp_path / "many.ndjson", [GOOD | {"created_at": "x"}] * 3)
+    with pytest.raises(IngestError) as raised:
+        ingest_file(engine, path)
+    assert [f"line {n}" in str(raised.value) for n in (1, 2, 3)] == [True] * 3
+    assert "3 invalid, nothing imported" in str(raised.value)
+
+
+def test_blank_lines_and_bom_are_skipped(tmp_path: Path, engine: Engine) -> None:
+    path = tmp_path / "blank.ndjson"
+    path.write_bytes(b"\xef\xbb\xbf" + json.dumps(GOOD).encode() + b"\n\n   \n")
+    assert ingest_file(engine, path).counts.new == 1
+
+
+def test_sqlite_source_errors_name_the_row(tmp_path: Path, engine: Engine) -> None:
+    path = _write_sqlite(tmp_path / "cavra.db", [GOOD, GOOD | {"session_id": "b", "created_at": 5}])
+    with pytest.raises(IngestError, match=r"index 1 \(rowid 2\): field created_at"):
+        ingest_file(engine, path)
+
+
+def test_cli_ingest_summaries_and_exit_codes(
+    tmp_path: Path, database_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    good = _write_ndjson(tmp_path / "good.ndjson", fc.worked_example())
+    bad = _write_ndjson(tmp_path / "bad.ndjson", [GOOD | {"created_at": "nope"}])
+    assert main(["ingest", str(good), "--database", database_url]) == 0
+    assert f"{good}: 4 records read, 4 new, 0 updated, 0 unchanged" in capsys.readouterr().out
+    assert main(["ingest", str(good), str(bad), "--database", database_url]) == 1
+    captured = capsys.readouterr()
+    assert f"{good}: 4 records read, 0 new, 0 updated, 4 unchanged" in captured.out
+    assert f"{bad}: line 1: field created_at" in captured.err
+    assert main(["ingest", str(tmp_path / "missing.json"), "--database", database_url]) == 1
+    assert "no such file" in capsys.readouterr().err

@@ -1,0 +1,91 @@
+"""`cavra-gql api` as a user runs it: a real uvicorn process on 127.0.0.1."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.server import running_api
+
+ROOT = Path(__file__).resolve().parent.parent
+HISTORY_URL = "/runtime/go-pilot/rollback-drill-notifications"
+
+
+def test_api_demo_serves_graphql_rest_graphiql_and_sandbox(sqlite_url: str) -> None:
+    with running_api(sqlite_url, "--demo") as base:
+        dashboard = httpx.get(base + HISTORY_URL + "/dashboard").json()
+        assert dashboard["plan_count"] > 0 and dashboard["acknowledgement_audit_delivery_count"] > 0
+        answer = httpx.post(
+            base + "/graphql", json={"query": "{ rollbackDrillNotifications { total } }"}
+        )
+        assert answer.json()["data"]["rollbackDrillNotifications"]["total"] >= 2000
+        graphiql = httpx.get(base + "/graphql", headers={"Accept": "text/html"})
+        assert graphiql.status_code == 200 and "graphiql" in graphiql.text.lower()
+        sandbox = httpx.get(base + "/sandbox/")
+        assert "<title>Go Rollback Drill Notifications</title>" in sandbox.text
+        home = httpx.get(base + "/", follow_redirects=False)
+        assert (home.status_code, home.headers["location"]) == (307, "/sandbox/")
+        preflight = httpx.options(
+            base + "/graphql",
+            headers={
+                "Origin": "http://127.0.0.1:5173",
+                "Access-Control-Request-Method": "POST",
+                "Access-Control-Request-Headers": "content-type",
+            },
+        )
+        assert preflight.headers["access-control-allow-origin"] == "http://127.0.0.1:5173"
+        foreign = httpx.get(base + HISTORY_URL, headers={"Origin": "http://evil.example"})
+        assert "access-control-allow-origin" not in foreign.headers
+    with running_api(sqlite_url, "--demo") as base:  # --demo again: same history, no duplicates
+        again = httpx.get(base + HISTORY_URL + "/dashboard").json()
+        assert again["plan_count"] == dashboard["plan_count"]
+
+
+def test_wheel_ships_demo_and_sandbox_and_serves_from_another_folder(tmp_path: Path) -> None:
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "wheel",
+            "--no-deps",
+            "--no-build-isolation",
+            "-q",
+            "-w",
+            str(tmp_path / "dist"),
+            str(ROOT),
+        ],
+        check=True,
+    )
+    [wheel] = (tmp_path / "dist").glob("cavra_gql-*.whl")
+    names = zipfile.ZipFile(wheel).namelist()
+    assert "cavra_gql/sandbox_ui/index.html" in names
+    assert "cavra_gql/demo.py" in names
+
+    venv = tmp_path / "venv"
+    subprocess.run([sys.executable, "-m", "venv", "--system-site-packages", str(venv)], check=True)
+    subprocess.run(
+        [str(venv / "bin" / "python"), "-m", "pip", "install", "-q", "--no-deps", str(wheel)],
+        check=True,
+    )
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    command = [str(venv / "bin" / "cavra-gql")]
+    with running_api("sqlite:///demo.sqlite3", "--demo", command=command, cwd=elsewhere) as base:
+        assert httpx.get(base + HISTORY_URL).json()["total"] >= 2000
+        assert "Go Rollback Drill Notifications" in httpx.get(base + "/sandbox/").text
+    assert (elsewhere / "demo.sqlite3").exists()
+
+
+@pytest.mark.parametrize("argv", [["api", "--port", "notaport"], ["nothing"]])
+def test_cli_usage_errors(argv: list[str]) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "cavra_gql.cli", *argv], capture_output=True, text=True
+    )
+    assert result.returncode == 2
+    assert "usage: cavra-gql" in result.stderr
