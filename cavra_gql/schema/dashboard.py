@@ -33,32 +33,28 @@ class OutstandingAcknowledgement:
     plan_id: str | None = doc("Notification plan that required it.")
 
 
-@strawberry.type(description="Acknowledgement audit delivery health of one provider.")
-class ProviderDeliveryHealth:
-    provider: str = doc("Destination provider.")
-    category: str | None = doc("`siem`, `itsm`, `chatops`, `webhook`, or null if unknown.")
-    attempts: int = doc("Audit-source connector sends that attempted this provider.")
-    failures: int = doc("Of those, sends where this provider failed.")
-    successes: int = doc("Of those, sends where this provider succeeded.")
+@strawberry.type(description="Acknowledgement audit delivery figures.")
+class DeliveryFigures:
+    attempts: int = doc("Audit-source connector sends that attempted the provider(s).")
+    failures: int = doc("Of those attempts, the failed ones.")
+    successes: int = doc("Of those attempts, the successful ones.")
     success_rate: float | None = doc("successes / attempts, 4 decimals; null without attempts.")
     last_attempt_at: datetime | None = doc("Latest attempt.")
     last_success_at: datetime | None = doc("Latest successful attempt.")
     last_failure_at: datetime | None = doc("Latest failed attempt.")
-    status: HealthStatus = doc("Recovery-aware health of this provider.")
+    status: HealthStatus = doc("Recovery-aware health.")
+
+
+@strawberry.type(description="Acknowledgement audit delivery health of one provider.")
+class ProviderDeliveryHealth(DeliveryFigures):
+    provider: str = doc("Destination provider.")
+    category: str | None = doc("`siem`, `itsm`, `chatops`, `webhook`, or null if unknown.")
 
 
 @strawberry.type(description="Acknowledgement audit delivery health of one provider category.")
-class CategoryDeliveryHealth:
+class CategoryDeliveryHealth(DeliveryFigures):
     category: str = doc("`siem`, `itsm`, `chatops` or `webhook`.")
-    providers: list[str] = doc("The providers of the category.")
-    attempts: int = doc("Attempts summed over the category's providers.")
-    failures: int = doc("Failures summed over the category's providers.")
-    successes: int = doc("Successes summed over the category's providers.")
-    success_rate: float | None = doc("successes / attempts, 4 decimals; null without attempts.")
-    last_attempt_at: datetime | None = doc("Latest attempt of any of its providers.")
-    last_success_at: datetime | None = doc("Latest success of any of its providers.")
-    last_failure_at: datetime | None = doc("Latest failure of any of its providers.")
-    status: HealthStatus = doc("Recovery-aware health over its providers.")
+    providers: list[str] = doc("The providers of the category; figures are their sums.")
 
 
 @strawberry.type(
