@@ -29,9 +29,18 @@ class Derived:
     required: tuple[str, ...]
 
 
+# Longer values, or values with NUL characters, are kept in the record but not indexed: no
+# index (and no PostgreSQL text column) takes them, so filters never match them.
+MAX_INDEXED_LENGTH = 1000
+
+
+def indexable(value: str) -> bool:
+    return len(value) <= MAX_INDEXED_LENGTH and "\x00" not in value
+
+
 def text(value: object) -> str | None:
-    """A string field's value; any other type reads as absent."""
-    return value if isinstance(value, str) else None
+    """A string field's value as filters read it; any other type reads as absent."""
+    return value if isinstance(value, str) and indexable(value) else None
 
 
 def nested(record: Mapping[str, Any], key: str) -> Mapping[str, Any]:
@@ -44,7 +53,7 @@ def strings(value: object) -> list[str]:
     """The non-empty string items of a list field (anything else reads as none)."""
     if not isinstance(value, list):
         return []
-    return [item for item in value if isinstance(item, str) and item]
+    return [item for item in value if isinstance(item, str) and item and indexable(item)]
 
 
 def dicts(value: object) -> list[Mapping[str, Any]]:

@@ -10,6 +10,7 @@ from pathlib import Path
 from sqlalchemy import Engine
 
 from cavra_gql import jsontext, readers
+from cavra_gql.derive import MAX_INDEXED_LENGTH, indexable
 from cavra_gql.errors import IngestError
 from cavra_gql.instants import parse_instant
 from cavra_gql.queries.upsert import BATCH, Prepared, UpsertCounts, upsert
@@ -52,6 +53,9 @@ def _required_text(value: dict[str, object], field: str, where: str) -> str:
     found = value[field]
     if not isinstance(found, str) or not found.strip():
         raise RecordProblem(where, field, "must be a non-empty string")
+    if not indexable(found):
+        limit = MAX_INDEXED_LENGTH
+        raise RecordProblem(where, field, f"must be at most {limit} characters, without NUL")
     return found
 
 

@@ -105,6 +105,8 @@ BAD_RECORDS = [
     (GOOD | {"created_at": "2026-11-01"}, "created_at", "ISO-8601"),
     (GOOD | {"created_at": 1700000000}, "created_at", "ISO-8601"),
     (["not", "an", "object"], None, "JSON object"),
+    (GOOD | {"session_id": "x" * 1001}, "session_id", "at most 1000 characters"),
+    (GOOD | {"metadata_kind": "kind\u0000"}, "metadata_kind", "without NUL"),
 ]
 
 
@@ -195,3 +197,29 @@ def test_cli_ingest_summaries_and_exit_codes(
     assert f"{bad}: line 1: field created_at" in captured.err
     assert main(["ingest", str(tmp_path / "missing.json"), "--database", database_url]) == 1
     assert "no such file" in capsys.readouterr().err
+
+
+def test_unindexable_values_are_stored_but_never_match(
+    tmp_path: Path, engine: Engine, client
+) -> None:
+    odd = rf.notification_plan(
+        session_id="gordn-odd", schedule_id="s" * 5000, selected_providers=["sla\u0000ck", "jira"]
+    )
+    ingest_file(engine, _write_ndjson(tmp_path / "odd.ndjson", [odd]))
+    url = "/runtime/go-pilot/rollback-drill-notifications"
+    assert client.get(url, params={"schedule_id": "s" * 5000}).json()["total"] == 0
+    [item] = client.get(url, params={"provider": "jira"}).json()["items"]
+    assert item == odd  # kept whole, as received
+
+
+def test_progress_is_reported_on_long_files(
+    tmp_path: Path, engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import cavra_gql.ingest as ingest_module
+
+    monkeypatch.setattr(ingest_module, "PROGRESS_EVERY_SECONDS", 0.0)
+    reports: list[tuple[str, int]] = []
+    path = _write_ndjson(tmp_path / "long.ndjson", fc.extended_history())
+    ingest_file(engine, path, lambda origin, read: reports.append((origin, read)))
+    assert reports and reports[-1][0] == str(path)
+    assert [read for _, read in reports] == sorted(read for _, read in reports)
