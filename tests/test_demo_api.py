@@ -159,3 +159,42 @@ def test_statement_counts_do_not_grow_with_the_page(
     statements.reset()
     client.get(HISTORY_URL + "/dashboard")
     assert statements.count == 4  # REST has no provider health
+
+
+TREND = """query($bucket: TrendBucket!, $after: String, $before: String, $category: String) {
+  auditDeliveryTrend(bucket: $bucket, createdAfter: $after, createdBefore: $before,
+                     providerCategory: $category) { start attempts failures successes } }"""
+
+
+def test_trend_buckets_add_up_to_the_dashboard(demo: int, graphql: GraphQLClient) -> None:
+    for bucket, variables in [
+        ("DAY", {}),
+        ("HOUR", {"after": "2026-11-27T12:00:00Z", "before": "2026-11-28T12:00:00Z"}),
+        ("DAY", {"category": "itsm"}),
+    ]:
+        data = graphql.data(TREND, {"bucket": bucket, **variables})
+        points = data["auditDeliveryTrend"]
+        dashboard = graphql.data(
+            "query($after: String, $before: String, $category: String) {"
+            " rollbackDrillNotificationDashboard(createdAfter: $after, createdBefore: $before,"
+            " providerCategory: $category) { acknowledgementAuditDeliveryCount"
+            " failedAcknowledgementAuditDeliveryCount } }",
+            variables,
+        )["rollbackDrillNotificationDashboard"]
+        assert sum(p["attempts"] for p in points) == dashboard["acknowledgementAuditDeliveryCount"]
+        assert (
+            sum(p["failures"] for p in points)
+            == (dashboard["failedAcknowledgementAuditDeliveryCount"])
+        )
+        starts = [datetime.fromisoformat(p["start"]) for p in points]
+        step = starts[1] - starts[0]
+        assert all(b - a == step for a, b in zip(starts, starts[1:], strict=False))
+        if bucket == "HOUR":
+            assert len(points) == 24 and starts[0].hour == 12
+
+
+def test_trend_refuses_too_many_buckets(graphql: GraphQLClient) -> None:
+    body = graphql(
+        TREND, {"bucket": "HOUR", "after": "2020-01-01T00:00:00Z", "before": "2026-01-01T00:00:00Z"}
+    )
+    assert body["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"

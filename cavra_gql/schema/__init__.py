@@ -17,6 +17,7 @@ from cavra_gql.schema.dashboard import (
 )
 from cavra_gql.schema.history import RollbackDrillNotificationPage, rollback_drill_notifications
 from cavra_gql.schema.records import RECORD_TYPES
+from cavra_gql.schema.trend import TrendPoint, audit_delivery_trend_field
 from cavra_gql.schema.views import default_resolver
 
 
@@ -33,6 +34,14 @@ class Query:
     rollback_drill_notification_dashboard: RollbackDrillNotificationDashboard = strawberry.field(
         resolver=rollback_drill_notification_dashboard,
         description="Delivery health over every history record matching the filters.",
+    )
+    audit_delivery_trend: list[TrendPoint] = strawberry.field(
+        resolver=audit_delivery_trend_field,
+        description=(
+            "Acknowledgement audit package sends and failures per UTC hour or day over the "
+            "filtered history, gaps filled with zeros from the first to the last bucket (or over "
+            "createdAfter..createdBefore when given)."
+        ),
     )
 
 
