@@ -12,7 +12,8 @@ from sqlalchemy import Connection
 
 from cavra_gql import kinds
 from cavra_gql.instants import to_datetime
-from cavra_gql.queries import dashboard as aggregates
+from cavra_gql.queries import aggregates
+from cavra_gql.queries import dashboard as raw
 from cavra_gql.queries.filters import HistoryFilter
 from cavra_gql.queries.history import PageRequest, RecordRow, fetch_page
 
@@ -36,7 +37,7 @@ def rate(successes: int, attempts: int) -> float | None:
     return (successes * 20_000 + attempts) // (2 * attempts) / 10_000
 
 
-def status_of(items: Sequence[aggregates.ProviderAttempts]) -> HealthStatus:
+def status_of(items: Sequence[raw.ProviderAttempts]) -> HealthStatus:
     if not any(item.attempts for item in items):
         return HealthStatus.UNKNOWN
     if not any(item.failures for item in items):
@@ -99,7 +100,7 @@ class DeliveryHealth:
         name: str,
         category: str | None,
         members: tuple[str, ...],
-        items: Sequence[aggregates.ProviderAttempts],
+        items: Sequence[raw.ProviderAttempts],
     ) -> DeliveryHealth:
         return cls(
             name=name,
@@ -125,11 +126,11 @@ class Dashboard:
         self.filter = flt
 
     @cached_property
-    def counts(self) -> aggregates.Counts:
+    def counts(self) -> raw.Counts:
         return aggregates.counts(self.conn, self.filter)
 
     def __getattr__(self, name: str) -> int:
-        if name in aggregates.Counts.__dataclass_fields__:
+        if name in raw.Counts.__dataclass_fields__:
             value: int = getattr(self.counts, name)
             return value
         raise AttributeError(name)
@@ -139,12 +140,12 @@ class Dashboard:
         return aggregates.audit_delivery_providers(self.conn, self.filter)
 
     @cached_property
-    def _attempts(self) -> list[aggregates.ProviderAttempts]:
+    def _attempts(self) -> list[raw.ProviderAttempts]:
         return aggregates.provider_attempts(self.conn, self.filter)
 
     @cached_property
-    def _outstanding(self) -> tuple[int, list[aggregates.OutstandingRoute]]:
-        return aggregates.outstanding_routes(self.conn, self.filter)
+    def _outstanding(self) -> tuple[int, list[raw.OutstandingRoute]]:
+        return raw.outstanding_routes(self.conn, self.filter)
 
     @cached_property
     def latest(self) -> list[RecordRow]:
@@ -155,7 +156,7 @@ class Dashboard:
         return self._outstanding[0]
 
     @property
-    def outstanding_acknowledgements(self) -> list[aggregates.OutstandingRoute]:
+    def outstanding_acknowledgements(self) -> list[raw.OutstandingRoute]:
         return self._outstanding[1]
 
     @property

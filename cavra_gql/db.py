@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event, inspect
 from sqlalchemy.engine import make_url
 from sqlmodel import SQLModel
 
@@ -19,6 +19,7 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.execute("PRAGMA cache_size=-65536")  # 64 MiB: index inserts of big imports
     cursor.close()
 
 
@@ -33,7 +34,24 @@ def make_engine(url: str) -> Engine:
     else:
         engine = create_engine(url, pool_pre_ping=True)
     SQLModel.metadata.create_all(engine)
+    _check_columns(engine)
     return engine
+
+
+class OutdatedDatabase(RuntimeError):
+    """The database was created by an older cavra-gql and lacks columns this one needs."""
+
+
+def _check_columns(engine: Engine) -> None:
+    found = inspect(engine)
+    for table in SQLModel.metadata.sorted_tables:
+        have = {column["name"] for column in found.get_columns(table.name)}
+        missing = sorted(set(table.columns.keys()) - have)
+        if missing:
+            raise OutdatedDatabase(
+                f"table {table.name} lacks columns {', '.join(missing)}: this database was "
+                "created by an older cavra-gql; re-create it and ingest the sources again"
+            )
 
 
 def read_connection(engine: Engine) -> Connection:

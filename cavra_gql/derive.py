@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import json
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from cavra_gql import kinds
+from cavra_gql import jsontext, kinds
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,6 +112,16 @@ def required_providers(record: Mapping[str, Any]) -> tuple[str, ...]:
     return tuple(strings(top))
 
 
+def category_mask(names: Iterable[str]) -> int:
+    """The bits of the categories (kinds.CATEGORY_BITS) these providers belong to."""
+    mask = 0
+    for name in names:
+        category = kinds.CATEGORY_OF_PROVIDER.get(name)
+        if category is not None:
+            mask |= kinds.CATEGORY_BITS[category]
+    return mask
+
+
 def derive(record: Mapping[str, Any], created_us: int, record_json: str) -> Derived:
     """Everything stored for one validated, redacted record."""
     kind = record["metadata_kind"]
@@ -149,7 +158,8 @@ def derive(record: Mapping[str, Any], created_us: int, record_json: str) -> Deri
         "route_plan_id": (
             text(record.get("plan_id")) or text(plan.get("plan_id")) if is_plan else None
         ),
-        "providers_json": json.dumps([role.provider for role in roles], ensure_ascii=False),
+        "category_mask": category_mask(role.provider for role in roles),
+        "providers_json": jsontext.dumps([role.provider for role in roles]),
         "record_json": record_json,
     }
     return Derived(row=row, providers=roles, required=required_providers(record))

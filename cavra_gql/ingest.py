@@ -13,8 +13,9 @@ from cavra_gql import jsontext, readers
 from cavra_gql.derive import MAX_INDEXED_LENGTH, indexable
 from cavra_gql.errors import IngestError
 from cavra_gql.instants import parse_instant
+from cavra_gql.queries import summaries
 from cavra_gql.queries.upsert import BATCH, Prepared, UpsertCounts, upsert
-from cavra_gql.redaction import redact
+from cavra_gql.redaction import may_need_redaction, redact
 
 MAX_LISTED_PROBLEMS = 20
 PROGRESS_EVERY_SECONDS = 2.0
@@ -59,8 +60,8 @@ def _required_text(value: dict[str, object], field: str, where: str) -> str:
     return found
 
 
-def prepare(value: object, where: str) -> Prepared:
-    """Validate one parsed record and redact it (SPEC §5, §7)."""
+def prepare(value: object, where: str, raw: bytes | None = None) -> Prepared:
+    """Validate one parsed record and redact it (SPEC §5, §7); `raw` is its JSON text."""
     if not isinstance(value, dict):
         raise RecordProblem(where, None, f"expected a JSON object, found {type(value).__name__}")
     session_id = _required_text(value, "session_id", where)
@@ -74,8 +75,12 @@ def prepare(value: object, where: str) -> Prepared:
         created_us = parse_instant(created_at)
     except ValueError as error:
         raise RecordProblem(where, "created_at", str(error)) from None
-    record = redact(value)
-    return Prepared(session_id, created_us, record, jsontext.dumps(record))
+    record = value if raw is not None and not may_need_redaction(raw) else redact(value)
+    try:
+        text = jsontext.dumps(record)
+    except ValueError as error:
+        raise RecordProblem(where, None, str(error)) from None
+    return Prepared(session_id, created_us, record, text)
 
 
 def store(
@@ -91,12 +96,12 @@ def store(
     batch: list[Prepared] = []
     started = last_report = time.monotonic()
     with engine.begin() as conn:
-        for where, value, reason in items:
+        for where, value, reason, raw in items:
             read += 1
             try:
                 if reason is not None:
                     raise RecordProblem(where, None, reason)
-                batch.append(prepare(value, where))
+                batch.append(prepare(value, where, raw))
             except RecordProblem as problem:
                 problems.append(str(problem))
             if len(batch) >= BATCH:
@@ -111,6 +116,7 @@ def store(
             raise IngestError(_problem_report(origin, problems))
         if batch:
             counts.add(upsert(conn, batch))
+        summaries.refresh(conn, counts.touched_hours)
     return Summary(origin, read, counts)
 
 
@@ -131,5 +137,5 @@ def ingest_file(engine: Engine, path: Path, progress: Progress | None = None) ->
 
 def ingest_values(engine: Engine, values: Iterable[object], origin: str) -> Summary:
     """Import already-parsed records (the demo history, the write mutation)."""
-    items = ((f"index {index}", value, None) for index, value in enumerate(values))
+    items = ((f"index {index}", value, None, None) for index, value in enumerate(values))
     return store(engine, items, origin)

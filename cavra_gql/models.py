@@ -33,6 +33,8 @@ class EvidenceRecord(SQLModel, table=True):
     nested_audit_id: str | None = Field(default=None, index=True)
     delivery_id: str | None = Field(default=None, index=True)
     cadence: str | None = Field(default=None, index=True)
+    # Bit per provider category (kinds.CATEGORY_BITS) the record's provider set touches.
+    category_mask: int = 0
     # Notification plans only: the schedule their routes belong to, and their plan id.
     route_schedule_key: str | None = None
     route_plan_id: str | None = None
@@ -71,3 +73,57 @@ class RequiredRoute(SQLModel, table=True):
     session_id: str = Field(sa_column=Column(SessionKey, primary_key=True))
     position: int = Field(primary_key=True)
     provider: str
+
+
+class RecordSummary(SQLModel, table=True):
+    """History records per UTC hour and filterable outcome, kept exact at every import.
+
+    Its dimension columns carry the names and types of the record columns they summarise,
+    so the shared filter conditions apply to it unchanged.
+    """
+
+    __tablename__ = "record_summary"
+
+    id: int | None = Field(default=None, primary_key=True)
+    hour_us: int = Field(sa_column=Column(BigInteger, nullable=False, index=True))
+    metadata_kind: str
+    connector_delivery_source: str | None = None
+    delivery_success: bool | None = None
+    status: str | None = None
+    has_outstanding: bool = False
+    category_mask: int = 0
+    in_history: bool = True
+    record_count: int = 0
+
+
+class ProviderSummary(SQLModel, table=True):
+    """Per UTC hour, provider and outcome: records naming the provider and audit attempts."""
+
+    __tablename__ = "provider_summary"
+
+    id: int | None = Field(default=None, primary_key=True)
+    hour_us: int = Field(sa_column=Column(BigInteger, nullable=False))
+    provider: str
+    metadata_kind: str
+    connector_delivery_source: str | None = None
+    delivery_success: bool | None = None
+    status: str | None = None
+    has_outstanding: bool = False
+    category_mask: int = 0
+    in_history: bool = True
+    record_count: int = 0
+    selected_count: int = 0
+    attempts: int = 0
+    failures: int = 0
+    last_attempt_us: int | None = Field(default=None, sa_column=Column(BigInteger))
+    last_success_us: int | None = Field(default=None, sa_column=Column(BigInteger))
+    last_failure_us: int | None = Field(default=None, sa_column=Column(BigInteger))
+    # The hour's first attempt in history order (newest, then lowest session_id).
+    latest_us: int | None = Field(default=None, sa_column=Column(BigInteger))
+    latest_session_id: str | None = Field(default=None, sa_column=Column(SessionKey))
+    latest_failed: bool | None = None
+
+    __table_args__ = (
+        Index("ix_provider_summary_hour", "hour_us"),
+        Index("ix_provider_summary_provider", "provider", "hour_us"),
+    )

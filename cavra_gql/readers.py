@@ -10,9 +10,9 @@ from cavra_gql import jsontext
 
 SQLITE_HEADER = b"SQLite format 3\x00"
 
-# One item of a file: where it stands (for error messages) and the parsed value, or the
-# reason it could not be parsed.
-Item = tuple[str, object | None, str | None]
+# One item of a file: where it stands (for error messages), the parsed value or the reason it
+# could not be parsed, and its JSON text when the reader had it on its own (else None).
+Item = tuple[str, object | None, str | None, bytes | None]
 
 
 def detect(path: Path) -> str:
@@ -33,14 +33,14 @@ def detect(path: Path) -> str:
             return "array"
         if not stripped.startswith(b"{"):
             return "ndjson"
+        alone = not handle.read(1 << 16).strip()
         try:
-            value = jsontext.loads(stripped.decode("utf-8"))
-        except (ValueError, UnicodeDecodeError):
-            return "store"  # an object that spans lines: a JSON document, not NDJSON
-        if isinstance(value, dict) and "items" in value and "session_id" not in value:
-            rest = handle.read(1 << 16)
-            return "store" if not rest.strip() else "ndjson"
-        return "ndjson"
+            value = jsontext.loads(stripped)
+        except ValueError:
+            # An object that spans lines is a JSON document; a lone broken line is NDJSON.
+            return "ndjson" if alone else "store"
+        store = isinstance(value, dict) and "items" in value and "session_id" not in value
+        return "store" if store and alone else "ndjson"
 
 
 def read(path: Path) -> Iterator[Item]:
@@ -63,55 +63,57 @@ def _read_ndjson(path: Path) -> Iterator[Item]:
                 continue
             where = f"line {number}"
             try:
-                yield where, jsontext.loads(raw.decode("utf-8")), None
+                raw.decode("utf-8")  # orjson would say less about where the bad byte is
+                yield where, jsontext.loads(raw), None, raw
             except UnicodeDecodeError as error:
-                yield where, None, f"not UTF-8 text (byte {error.start + 1})"
+                yield where, None, f"not UTF-8 text (byte {error.start + 1})", None
             except ValueError as error:
-                yield where, None, str(error)
+                yield where, None, str(error), None
 
 
 def _read_document(path: Path, kind: str) -> Iterator[Item]:
     try:
         value = jsontext.loads(path.read_bytes().decode("utf-8-sig"))
     except UnicodeDecodeError as error:
-        yield "document", None, f"not UTF-8 text (byte {error.start + 1})"
+        yield "document", None, f"not UTF-8 text (byte {error.start + 1})", None
         return
     except ValueError as error:
-        yield "document", None, str(error)
+        yield "document", None, str(error), None
         return
     if isinstance(value, dict):
         items = value.get("items")
         if not isinstance(items, list):
-            yield "document", None, "a JSON object without an `items` list"
+            yield "document", None, "a JSON object without an `items` list", None
             return
         value = items
     if not isinstance(value, list):
-        yield "document", None, f"expected a JSON {kind}, found {type(value).__name__}"
+        yield "document", None, f"expected a JSON {kind}, found {type(value).__name__}", None
         return
     for index, item in enumerate(value):
-        yield f"index {index}", item, None
+        yield f"index {index}", item, None, None
 
 
 def _read_sqlite(path: Path) -> Iterator[Item]:
     try:
         connection = sqlite3.connect(f"file:{path.resolve()}?mode=ro", uri=True)
     except sqlite3.Error as error:
-        yield "database", None, f"cannot open the SQLite database: {error}"
+        yield "database", None, f"cannot open the SQLite database: {error}", None
         return
     try:
         rows = connection.execute("SELECT rowid, payload FROM evidence_metadata ORDER BY rowid")
         for index, (rowid, payload) in enumerate(rows):
             where = f"index {index} (rowid {rowid})"
             try:
-                text = payload.decode("utf-8") if isinstance(payload, bytes) else payload
-                if not isinstance(text, str):
+                raw = payload.encode("utf-8") if isinstance(payload, str) else payload
+                if not isinstance(raw, bytes):
                     raise ValueError(f"payload is {type(payload).__name__}, not JSON text")
-                yield where, jsontext.loads(text), None
-            except UnicodeDecodeError as error:
-                yield where, None, f"payload is not UTF-8 text (byte {error.start + 1})"
+                raw.decode("utf-8")
+                yield where, jsontext.loads(raw), None, raw
+            except UnicodeError as error:
+                yield where, None, f"payload is not UTF-8 text: {error}", None
             except ValueError as error:
-                yield where, None, f"payload: {error}"
+                yield where, None, f"payload: {error}", None
     except sqlite3.Error as error:
-        yield "database", None, f"no readable evidence_metadata(payload) table: {error}"
+        yield "database", None, f"no readable evidence_metadata(payload) table: {error}", None
     finally:
         connection.close()

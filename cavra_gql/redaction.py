@@ -75,18 +75,98 @@ def _is_host(host: str) -> bool:
     return True
 
 
+_PLAIN, _SECRET, _URL = 0, 1, 2
+_KEY_KINDS: dict[str, int] = {}
+
+
+def _key_kind(key: object) -> int:
+    """Classify a key once; records repeat the same few hundred keys millions of times."""
+    if not isinstance(key, str):
+        return _PLAIN
+    kind = _KEY_KINDS.get(key)
+    if kind is None:
+        kind = _SECRET if is_secret_key(key) else _URL if is_url_key(key) else _PLAIN
+        if len(_KEY_KINDS) < 100_000:
+            _KEY_KINDS[key] = kind
+    return kind
+
+
+_MARKERS = tuple(f'"{name}"'.encode() for name in sorted(_SECRET_KEYS) + ["delivery"]) + (
+    b'url"',
+    b"\\u",
+)
+
+
+def may_need_redaction(raw: bytes) -> bool:
+    """False only when the JSON text `raw` cannot hold anything §7 changes.
+
+    Every key §7 acts on appears literally (in some case) in the text unless it is written
+    with escapes, and a `\\u` escape anywhere sends the record through the full walk.
+    """
+    lowered = raw.lower()
+    return any(marker in lowered for marker in _MARKERS)
+
+
 def redact(record: dict[str, Any]) -> dict[str, Any]:
     """Return a new record with SPEC §7 applied; the input is not modified; key order is kept."""
-    out = _walk(record)
+    try:
+        out = _clean(record, False)
+    except RecursionError:
+        out = _walk(record)  # deeper than the fast path's recursion allows
     if not isinstance(out, dict):
         return out  # type: ignore[no-any-return]  # callers may hand over non-records anyway
     delivery = out.get("delivery")
     deliveries = delivery.get("deliveries") if isinstance(delivery, dict) else None
-    for item in deliveries if isinstance(deliveries, list) else ():
+    if not isinstance(deliveries, list) or not deliveries:
+        return out
+    # Unchanged parts are shared with the input, so copy the path down to each request
+    # before changing it in place.
+    out = dict(out)
+    out["delivery"] = delivery = dict(delivery)  # type: ignore[arg-type]
+    delivery["deliveries"] = deliveries = list(deliveries)
+    for index, item in enumerate(deliveries):
         request = item.get("request") if isinstance(item, dict) else None
         if isinstance(request, dict):
+            request = dict(request)
+            if isinstance(request.get("headers"), dict | list):
+                request["headers"] = type(request["headers"])(request["headers"])
             _redact_request(request)
+            deliveries[index] = {**item, "request": request}
     return out
+
+
+def _clean(value: Any, in_url: bool) -> Any:
+    """The key rules, copying only what changes (recursive: the common, fast path)."""
+    kind = type(value)
+    if kind is dict:
+        out: dict[Any, Any] | None = None
+        for key, child in value.items():
+            key_kind = _key_kind(key)
+            if key_kind == _SECRET:
+                new: Any = REDACTED
+            elif type(child) in (dict, list, tuple) or (
+                (in_url or key_kind == _URL) and type(child) is str
+            ):
+                new = _clean(child, in_url or key_kind == _URL)
+            else:
+                new = child
+            if new is not child and out is None:
+                out = dict(value)
+            if out is not None:
+                out[key] = new
+        return value if out is None else out
+    if kind is list or kind is tuple:
+        items: list[Any] | None = None
+        for index, child in enumerate(value):
+            new = _clean(child, in_url)
+            if (new is not child or kind is tuple) and items is None:
+                items = list(value)
+            if items is not None:
+                items[index] = new
+        return value if items is None else items
+    if in_url and kind is str:
+        return reduce_url(value)
+    return value
 
 
 def _walk(value: Any) -> Any:

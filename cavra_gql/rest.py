@@ -15,8 +15,9 @@ from cavra_gql import kinds
 from cavra_gql.dashboard import Dashboard
 from cavra_gql.db import read_connection
 from cavra_gql.errors import BadInput
+from cavra_gql.queries import aggregates
 from cavra_gql.queries.filters import HistoryFilter, parse_limit, parse_offset
-from cavra_gql.queries.history import PageRequest, count_matches, fetch_page
+from cavra_gql.queries.history import PageRequest, fetch_page
 
 HISTORY_PATH = "/runtime/go-pilot/rollback-drill-notifications"
 DASHBOARD_PATH = HISTORY_PATH + "/dashboard"
@@ -53,7 +54,7 @@ def history(request: Request) -> Response:
     )
     with read_connection(request.app.state.engine) as conn:
         page = fetch_page(conn, flt, page_request)
-        total = count_matches(conn, flt)
+        total = aggregates.total(conn, flt)
     # Stored records are already JSON text: splice them in rather than decode and re-encode.
     head = json.dumps({"schema_version": kinds.HISTORY_SCHEMA_VERSION, "product": kinds.PRODUCT})
     items = ",".join(row.record_json for row in page.rows)

@@ -8,7 +8,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine, event, text
+from sqlalchemy import Engine, create_engine, event, text
+from sqlmodel import SQLModel
 from starlette.testclient import TestClient
 
 from cavra_gql.app import create_app
@@ -18,7 +19,16 @@ from cavra_gql.settings import Settings
 
 POSTGRES_URL = os.environ.get("CAVRA_GQL_TEST_POSTGRES_URL", "").strip()
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
-TABLES = ("plan_required_routes", "record_providers", "evidence_records")
+TABLES = (
+    "plan_required_routes",
+    "record_providers",
+    "evidence_records",
+    "record_summary",
+    "provider_summary",
+)
+
+
+_fresh_schema: list[bool] = []
 
 
 def _postgres_url() -> str:
@@ -26,6 +36,11 @@ def _postgres_url() -> str:
         if IN_CI:
             pytest.fail("CI must run the PostgreSQL tests: set CAVRA_GQL_TEST_POSTGRES_URL")
         pytest.skip("no PostgreSQL server configured (CAVRA_GQL_TEST_POSTGRES_URL)")
+    if not _fresh_schema:  # once per run: the tables as this code defines them
+        engine = create_engine(POSTGRES_URL)
+        SQLModel.metadata.drop_all(engine)
+        engine.dispose()
+        _fresh_schema.append(True)
     return POSTGRES_URL
 
 

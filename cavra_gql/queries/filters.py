@@ -114,18 +114,32 @@ class HistoryFilter:
     def is_empty(self) -> bool:
         return all(getattr(self, item.name) is None for item in fields(self))
 
-    def conditions(self, table: FromClause = records) -> list[ColumnElement[bool]]:
-        """SQL conditions (AND-ed) selecting the history records that match, on `table`."""
+    def fields_set(self) -> frozenset[str]:
+        """The names of the filters in force."""
+        return frozenset(item.name for item in fields(self) if getattr(self, item.name) is not None)
+
+    def conditions(
+        self, table: FromClause = records, *, per_provider: bool = False, time: bool = True
+    ) -> list[ColumnElement[bool]]:
+        """SQL conditions (AND-ed) selecting the matching history rows of `table`.
+
+        `table` is the records table (or an alias) or a summary table with the same column
+        names; `per_provider` says its rows are per provider (a `provider` column naming one
+        member of the record's provider set); `time=False` leaves the created range out.
+        """
         c = table.c
         found: list[ColumnElement[bool]] = [c.in_history == true()]
         if self.schedule_id is not None:
             v = self.schedule_id
             found.append(or_(c.schedule_id == v, c.event_id == v, c.nested_schedule_id == v))
         if self.provider is not None:
-            found.append(_has_provider(table, lambda column: column == self.provider))
+            if per_provider:
+                found.append(c.provider == self.provider)
+            else:
+                found.append(_has_provider(table, self.provider))
         if self.provider_category is not None:
-            names = kinds.PROVIDER_CATEGORIES[self.provider_category]
-            found.append(_has_provider(table, lambda column: column.in_(names)))
+            bit = kinds.CATEGORY_BITS[self.provider_category]
+            found.append(c.category_mask.op("&")(bit) != 0)
         if self.metadata_kind is not None:
             found.append(c.metadata_kind == self.metadata_kind)
         if self.acknowledgement_state is not None:
@@ -150,9 +164,9 @@ class HistoryFilter:
             found.append(or_(c.delivery_id == v, c.event_id == v, c.session_id == v))
         if self.state is not None:
             found.append(_state_condition(table, self.state))
-        if self.created_after is not None:
+        if time and self.created_after is not None:
             found.append(c.created_us >= self.created_after)
-        if self.created_before is not None:
+        if time and self.created_before is not None:
             found.append(c.created_us < self.created_before)
         return found
 
@@ -176,12 +190,10 @@ def _parse_one(name: str, raw: str, field: str) -> Any:
     return raw
 
 
-def _has_provider(
-    table: FromClause, match: Callable[[Any], ColumnElement[bool]]
-) -> ColumnElement[bool]:
+def _has_provider(table: FromClause, provider: str) -> ColumnElement[bool]:
     # A fresh alias keeps the subquery from correlating with a providers join around it.
     inner = providers.alias()
-    return table.c.session_id.in_(select(inner.c.session_id).where(match(inner.c.provider)))
+    return table.c.session_id.in_(select(inner.c.session_id).where(inner.c.provider == provider))
 
 
 def _source_condition(table: FromClause, source: str) -> ColumnElement[bool]:

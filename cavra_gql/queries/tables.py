@@ -4,8 +4,16 @@ from __future__ import annotations
 
 from sqlalchemy import Table
 
-from cavra_gql.models import EvidenceRecord, RecordProvider, RequiredRoute
+from cavra_gql.models import (
+    EvidenceRecord,
+    ProviderSummary,
+    RecordProvider,
+    RecordSummary,
+    RequiredRoute,
+)
 
 records: Table = EvidenceRecord.__table__  # type: ignore[attr-defined]
 providers: Table = RecordProvider.__table__  # type: ignore[attr-defined]
 required_routes: Table = RequiredRoute.__table__  # type: ignore[attr-defined]
+record_summary: Table = RecordSummary.__table__  # type: ignore[attr-defined]
+provider_summary: Table = ProviderSummary.__table__  # type: ignore[attr-defined]

@@ -6,9 +6,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Connection, delete, insert, select
+from sqlalchemy import Connection, Table, delete, select
 
 from cavra_gql.derive import derive
+from cavra_gql.queries.hours import floor_hour
 from cavra_gql.queries.tables import providers, records, required_routes
 
 BATCH = 500
@@ -32,52 +33,79 @@ class UpsertCounts:
     updated: int = 0
     unchanged: int = 0
     session_ids: list[str] = field(default_factory=list)
+    # Hour buckets whose summaries the write changed (old and new instants).
+    touched_hours: set[int] = field(default_factory=set)
 
     def add(self, other: UpsertCounts) -> None:
         self.new += other.new
         self.updated += other.updated
         self.unchanged += other.unchanged
         self.session_ids.extend(other.session_ids)
+        self.touched_hours |= other.touched_hours
 
 
 def upsert(conn: Connection, batch: Sequence[Prepared]) -> UpsertCounts:
     """Store a batch (at most BATCH records; a later duplicate wins) in the open transaction."""
     latest = {item.session_id: item for item in batch}
-    query = select(records.c.session_id, records.c.record_json).where(
+    query = select(records.c.session_id, records.c.record_json, records.c.created_us).where(
         records.c.session_id.in_(list(latest))
     )
-    stored: dict[str, str] = {row.session_id: row.record_json for row in conn.execute(query)}
+    stored: dict[str, str] = {}
+    stored_us: dict[str, int] = {}
+    for row in conn.execute(query):
+        stored[row.session_id] = row.record_json
+        stored_us[row.session_id] = row.created_us
     changed = [item for item in latest.values() if stored.get(item.session_id) != item.record_json]
     counts = UpsertCounts(unchanged=len(latest) - len(changed))
     replaced = [item.session_id for item in changed if item.session_id in stored]
     counts.updated = len(replaced)
     counts.new = len(changed) - len(replaced)
     counts.session_ids = [item.session_id for item in changed]
+    counts.touched_hours = {floor_hour(item.created_us) for item in changed} | {
+        floor_hour(stored_us[sid]) for sid in replaced
+    }
     if replaced:
         for table in (required_routes, providers, records):
             conn.execute(delete(table).where(table.c.session_id.in_(replaced)))
     if not changed:
         return counts
     derived = [derive(item.record, item.created_us, item.record_json) for item in changed]
-    conn.execute(insert(records), [d.row for d in derived])
-    provider_rows = [
-        {
-            "session_id": d.row["session_id"],
-            "provider": role.provider,
-            "selected": role.selected,
-            "attempted": role.attempted,
-            "failed": role.failed,
-        }
-        for d in derived
-        for role in d.providers
-    ]
-    if provider_rows:
-        conn.execute(insert(providers), provider_rows)
-    route_rows = [
-        {"session_id": d.row["session_id"], "position": position, "provider": provider}
-        for d in derived
-        for position, provider in enumerate(d.required)
-    ]
-    if route_rows:
-        conn.execute(insert(required_routes), route_rows)
+    _insert_many(conn, records, [d.row for d in derived])
+    _insert_many(
+        conn,
+        providers,
+        [
+            {
+                "session_id": d.row["session_id"],
+                "provider": role.provider,
+                "selected": role.selected,
+                "attempted": role.attempted,
+                "failed": role.failed,
+            }
+            for d in derived
+            for role in d.providers
+        ],
+    )
+    _insert_many(
+        conn,
+        required_routes,
+        [
+            {"session_id": d.row["session_id"], "position": position, "provider": provider}
+            for d in derived
+            for position, provider in enumerate(d.required)
+        ],
+    )
     return counts
+
+
+def _insert_many(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> None:
+    """Plain DB-API executemany: bulk imports spend their time in the driver, not in Core."""
+    if not rows:
+        return
+    columns = list(rows[0])
+    marker = "?" if conn.dialect.paramstyle == "qmark" else "%s"
+    sql = (
+        f"INSERT INTO {table.name} ({', '.join(columns)}) "
+        f"VALUES ({', '.join([marker] * len(columns))})"
+    )
+    conn.exec_driver_sql(sql, [tuple(row[c] for c in columns) for row in rows])

@@ -9,8 +9,9 @@ import strawberry
 from sqlalchemy import Connection
 
 from cavra_gql.errors import BadInput
+from cavra_gql.queries import aggregates
 from cavra_gql.queries.filters import MAX_LIMIT, HistoryFilter
-from cavra_gql.queries.history import Cursor, Page, PageRequest, count_matches, fetch_page
+from cavra_gql.queries.history import Cursor, Page, PageRequest, fetch_page
 from cavra_gql.schema.arguments import (
     FILTER_PARAMETERS,
     PAGING_PARAMETERS,
@@ -53,7 +54,7 @@ class PageAnswer:
 
     @cached_property
     def total(self) -> int:
-        return count_matches(self._conn, self._filter)
+        return aggregates.total(self._conn, self._filter)
 
     @property
     def page_info(self) -> PageInfo:

@@ -1,0 +1,1 @@
+"""Benchmark harness for cavra-gql: data generator, legacy baseline, plain endpoint, runner."""

@@ -1,0 +1,57 @@
+"""Aggregates answered from the hourly summaries where the filter allows, else from records.
+
+Each figure is the exact sum of its parts: summary hours plus raw partial hours at the edges
+of a time range, or the records alone for filters the summaries do not carry.
+"""
+
+from __future__ import annotations
+
+from functools import reduce
+
+from sqlalchemy import Connection
+
+from cavra_gql.queries import dashboard as raw
+from cavra_gql.queries import history, summaries
+from cavra_gql.queries.dashboard import Counts, ProviderAttempts
+from cavra_gql.queries.filters import HistoryFilter
+from cavra_gql.queries.hours import split
+
+
+def total(conn: Connection, flt: HistoryFilter) -> int:
+    """Every match of `flt` (the history page's `total`)."""
+    plan = split(flt)
+    found = sum(history.count_matches(conn, part) for part in plan.raw)
+    if plan.hours is not None:
+        found += summaries.total(conn, flt, plan.hours)
+    return found
+
+
+def counts(conn: Connection, flt: HistoryFilter) -> Counts:
+    plan = split(flt)
+    groups = [group for part in plan.raw for group in raw.kind_counts(conn, part)]
+    if plan.hours is not None:
+        groups += summaries.kind_counts(conn, flt, plan.hours)
+    return Counts.of(groups)
+
+
+def audit_delivery_providers(conn: Connection, flt: HistoryFilter) -> list[str]:
+    """Sorted by code point (in Python: a PostgreSQL locale would sort otherwise)."""
+    plan = split(flt, allow_provider=False)
+    found: set[str] = set()
+    for part in plan.raw:
+        found |= raw.audit_delivery_providers(conn, part)
+    if plan.hours is not None:
+        found |= summaries.audit_delivery_providers(conn, flt, plan.hours)
+    return sorted(found)
+
+
+def provider_attempts(conn: Connection, flt: HistoryFilter) -> list[ProviderAttempts]:
+    plan = split(flt, allow_provider=False)
+    parts = [raw.provider_attempts(conn, part) for part in plan.raw]
+    if plan.hours is not None:
+        parts.append(summaries.provider_attempts(conn, flt, plan.hours))
+    merged: dict[str, list[ProviderAttempts]] = {}
+    for part in parts:
+        for item in part:
+            merged.setdefault(item.provider, []).append(item)
+    return [reduce(ProviderAttempts.merge, items) for _, items in sorted(merged.items())]

@@ -1,0 +1,112 @@
+"""The hourly summaries stay exact: after mixed imports and upserts they equal a full recount,
+and every aggregate answered from them equals the same aggregate over the records."""
+
+from __future__ import annotations
+
+import json
+import random
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import Engine, select
+
+from cavra_gql.ingest import ingest_file
+from cavra_gql.queries import aggregates, summaries
+from cavra_gql.queries import dashboard as raw
+from cavra_gql.queries.filters import HistoryFilter
+from cavra_gql.queries.history import count_matches
+from cavra_gql.queries.hours import split
+from cavra_gql.queries.tables import provider_summary, record_summary
+from tests import record_factory as rf
+
+SUMMARY_FILTERS = [
+    {},
+    {"provider_category": "siem"},
+    {"provider_category": "itsm", "delivery_success": "false"},
+    {"created_after": "2025-03-01T10:30:00Z", "created_before": "2025-03-02T07:15:00Z"},
+    {"created_after": "2025-03-01T10:00:00Z"},
+    {"created_before": "2025-03-01T18:00:00.5Z"},
+    {"provider": "splunk"},
+    {"provider": "slack", "state": "outstanding"},
+    {"state": "delivery_failed", "provider_category": "chatops"},
+    {"metadata_kind": rf.KIND_CONNECTOR, "connector_delivery_source": rf.SOURCE_AUDIT},
+    {"connector_delivery_source": rf.SOURCE_AUDIT, "created_after": "2025-03-01T12:00:00Z"},
+]
+
+
+def _rows(engine: Engine) -> list[list[tuple[Any, ...]]]:
+    with engine.connect() as conn:
+        return [
+            sorted(
+                (tuple(row[1:]) for row in conn.execute(select(table))),
+                key=repr,
+            )
+            for table in (record_summary, provider_summary)
+        ]
+
+
+def _import_in_files(tmp_path: Path, engine: Engine, seed: int) -> None:
+    rng = random.Random(seed)
+    history = rf.random_history(rng, 150)
+    # Three files: the second re-sends some records with other instants and outcomes.
+    moved = []
+    for record in rng.sample(history, 40):
+        changed = dict(record)
+        changed["created_at"] = rf.random_history(rng, 1)[0]["created_at"]
+        if changed.get("metadata_kind") == rf.KIND_CONNECTOR:
+            changed["delivery_success"] = not changed.get("delivery_success")
+            changed["failed_providers"] = [] if changed["delivery_success"] else ["splunk"]
+        moved.append(changed)
+    for index, part in enumerate((history[:100], moved + history[100:], history[:20])):
+        path = tmp_path / f"part-{index}.ndjson"
+        path.write_text("\n".join(json.dumps(item) for item in part) + "\n")
+        ingest_file(engine, path)
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_summaries_equal_a_full_recount_after_upserts(
+    seed: int, tmp_path: Path, engine: Engine
+) -> None:
+    _import_in_files(tmp_path, engine, seed)
+    kept = _rows(engine)
+    with engine.begin() as conn:
+        hours = {row[0] for row in conn.execute(select(record_summary.c.hour_us))}
+        conn.execute(record_summary.delete())
+        conn.execute(provider_summary.delete())
+        summaries.refresh(
+            conn, hours | {h for (h,) in conn.execute(select(provider_summary.c.hour_us))}
+        )
+    assert _rows(engine) == kept
+    assert kept[0], "the summaries hold rows"
+
+
+@pytest.mark.parametrize("seed", [4, 5])
+def test_summary_answers_equal_record_answers(seed: int, tmp_path: Path, engine: Engine) -> None:
+    _import_in_files(tmp_path, engine, seed)
+    with engine.connect() as conn:
+        for params in SUMMARY_FILTERS:
+            flt = HistoryFilter.parse(params)
+            assert split(flt).hours is not None, params  # these do use the summaries
+            assert aggregates.total(conn, flt) == count_matches(conn, flt), params
+            assert aggregates.counts(conn, flt) == raw.Counts.of(raw.kind_counts(conn, flt))
+            if flt.provider is None:
+                assert aggregates.audit_delivery_providers(conn, flt) == sorted(
+                    raw.audit_delivery_providers(conn, flt)
+                )
+                assert aggregates.provider_attempts(conn, flt) == raw.provider_attempts(conn, flt)
+
+
+def test_split_of_a_time_range() -> None:
+    hour = 3_600_000_000
+    flt = replace(HistoryFilter(), created_after=10 * hour + 5, created_before=13 * hour + 7)
+    plan = split(flt)
+    assert plan.hours is not None
+    assert (plan.hours.start, plan.hours.end) == (11 * hour, 13 * hour)
+    assert [(p.created_after, p.created_before) for p in plan.raw] == [
+        (10 * hour + 5, 11 * hour),
+        (13 * hour, 13 * hour + 7),
+    ]
+    assert split(replace(flt, created_before=10 * hour + 9)).hours is None
+    assert split(replace(flt, audit_id="x")).hours is None
