@@ -2,7 +2,14 @@
 // bundled sample) for each component's operation, and keeps the URL in step with the filters.
 import { apiSource, endpointFor, Unreachable } from "./lib/api.js";
 import { h, loader, when } from "./lib/dom.js";
-import { activeCount, readForm, readState, toSearch, variablesOf, writeForm } from "./lib/filters.js";
+import {
+  activeCount,
+  readForm,
+  readState,
+  toSearch,
+  variablesOf,
+  writeForm,
+} from "./lib/filters.js";
 import { createCards } from "./components/cards.js";
 import { createDetail } from "./components/detail.js";
 import { createHistory } from "./components/history.js";
@@ -43,12 +50,16 @@ async function enterSampleMode(reason) {
     );
     $("mode-banner").hidden = false;
     $("graphiql-link").hidden = true;
+    $("filters-hint").textContent =
+      "Applied in your browser to the bundled sample, as the server would apply them. The address bar keeps them: share the link.";
   });
   try {
     await sampling;
   } catch (error) {
     sampling = null;
-    throw new Error(`${reason.message} The bundled sample could not be loaded either: ${error.message}`);
+    throw new Error(
+      `${reason.message} The bundled sample could not be loaded either: ${error.message}`,
+    );
   }
 }
 
@@ -62,7 +73,8 @@ async function run(name, variables) {
       return data;
     } catch (error) {
       if (!(error instanceof Unreachable)) {
-        connected = true; // it answered, with errors
+        setConnection("api", "Live API"); // it answered, with errors
+        connected = true;
         if (error.code === "BAD_USER_INPUT") reportFilterError(error);
         throw error;
       }
@@ -89,8 +101,16 @@ function reportFilterError(error) {
   for (const e of error.errors || [error]) filterErrors.add(e.message);
   const box = $("filter-error");
   box.replaceChildren(
-    h("strong", null, "The server refused the filters: "),
-    h("ul", null, [...filterErrors].map((message) => h("li", null, message))),
+    h(
+      "strong",
+      null,
+      source.kind === "sample" ? "The filters were refused: " : "The server refused the filters: ",
+    ),
+    h(
+      "ul",
+      null,
+      [...filterErrors].map((message) => h("li", null, message)),
+    ),
   );
   box.hidden = false;
 }
@@ -107,9 +127,10 @@ const now = () => sampleNow ?? Date.now();
 const cards = createCards($("cards"), {
   loader,
   provenance: $("cards-provenance"),
-  describe: (time) => (source.kind === "sample"
-    ? ["Computed in your browser from the bundled sample at ", time, "."]
-    : ["Computed by the server at ", time, "."]),
+  describe: (time) =>
+    source.kind === "sample"
+      ? ["Computed in your browser from the bundled sample at ", time, "."]
+      : ["Computed by the server at ", time, "."],
 });
 const providers = createProviderHealth($("providers"), { loader, now });
 const trend = createTrend($("trend"), { loader, caption: $("trend-caption") });
@@ -117,7 +138,12 @@ const detail = createDetail($("detail"), {
   run,
   onClose: () => {
     const state = readState(location.search);
-    if (state.record) history.replaceState(null, "", toSearch({ ...state, record: "" }, apiParam) || location.pathname);
+    if (state.record)
+      history.replaceState(
+        null,
+        "",
+        toSearch({ ...state, record: "" }, apiParam) || location.pathname,
+      );
   },
 });
 const historyTable = createHistory($("history-table"), {
@@ -144,7 +170,12 @@ function loadView(state) {
   const variables = variablesOf(state.filters);
   cards.load(run, variables);
   providers.load(run, variables);
-  trend.load(run, variables, bucketFor(state.bucket, state.filters, now()), !state.bucket && !state.filters.createdAfter);
+  trend.load(
+    run,
+    variables,
+    bucketFor(state.bucket, state.filters, now()),
+    !state.bucket && !state.filters.createdAfter,
+  );
   historyTable.load(run, variables);
   if (state.record && !detail.isOpen()) detail.open({ id: state.record });
   if (!state.record && detail.isOpen()) detail.close();
@@ -174,7 +205,9 @@ for (const button of form.querySelectorAll("[data-range]")) {
     const hours = Number(button.dataset.range);
     const hour = 3600e3;
     form.elements.createdAfter.value = hours
-      ? new Date(Math.floor((now() - hours * hour) / hour) * hour).toISOString().replace(".000Z", "Z")
+      ? new Date(Math.floor((now() - hours * hour) / hour) * hour)
+          .toISOString()
+          .replace(".000Z", "Z")
       : "";
     form.elements.createdBefore.value = "";
     form.requestSubmit();

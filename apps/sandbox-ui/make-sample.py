@@ -1,7 +1,7 @@
 """Regenerate sample-data.json: the newest days of the demo history, redacted as if stored.
 
-Run from the repository root: `python3 apps/sandbox-ui/make-sample.py`. The output is a CAVRA
-JSON metadata store (`{"items": [...]}`), so `cavra-gql ingest` reads it too.
+Run it where cavra-gql is installed: `python3 apps/sandbox-ui/make-sample.py`. The output is a
+CAVRA JSON metadata store (`{"items": [...]}`), so `cavra-gql ingest` reads it too.
 """
 
 from __future__ import annotations

@@ -38,7 +38,8 @@ class BadInput extends Error {
 
 const str = (value) => (typeof value === "string" ? value : null);
 const strs = (value) => (Array.isArray(value) ? value.filter((v) => typeof v === "string") : []);
-const objs = (value) => (Array.isArray(value) ? value.filter((v) => v && typeof v === "object") : []);
+const objs = (value) =>
+  Array.isArray(value) ? value.filter((v) => v && typeof v === "object") : [];
 const inner = (record, parent, key) => {
   const value = record[parent];
   return value && typeof value === "object" ? str(value[key]) : null;
@@ -48,8 +49,10 @@ const iso = (ms) => new Date(ms).toISOString().replace(".000Z", "Z").replace("Z"
 
 /** ISO-8601 date-time, no offset read as UTC; anything else is the server's BAD_USER_INPUT. */
 function instant(name, text) {
-  const m = /^(\d{4}-\d{2}-\d{2})[Tt ](\d{2}:\d{2}(?::\d{2}(?:\.\d{1,6})?)?)([Zz]|[+-]\d{2}:?\d{2})?$/
-    .exec(text.trim());
+  const m =
+    /^(\d{4}-\d{2}-\d{2})[Tt ](\d{2}:\d{2}(?::\d{2}(?:\.\d{1,6})?)?)([Zz]|[+-]\d{2}:?\d{2})?$/.exec(
+      text.trim(),
+    );
   const zone = m && m[3] ? m[3].toUpperCase().replace(/^([+-]\d{2})(\d{2})$/, "$1:$2") : "Z";
   const ms = m ? Date.parse(`${m[1]}T${m[2]}${zone}`) : NaN;
   if (Number.isNaN(ms)) throw new BadInput(`${name}: not an ISO-8601 date-time: '${text}'`);
@@ -59,7 +62,9 @@ function instant(name, text) {
 /** §3 derived fields of a stored record, computed once. */
 function prepare(record) {
   const kind = record.metadata_kind;
-  const names = new Set(strs(record.selected_providers).concat(strs(record.providers), strs(record.failed_providers)));
+  const names = new Set(
+    strs(record.selected_providers).concat(strs(record.providers), strs(record.failed_providers)),
+  );
   if (str(record.provider) !== null) names.add(record.provider);
   for (const route of objs(record.acknowledgement_audit_package?.routes)) {
     if (str(route.provider) !== null) names.add(route.provider);
@@ -70,14 +75,21 @@ function prepare(record) {
   if (kind === KIND.ack) status = str(record.acknowledgement_state);
   if (kind === KIND.send) status = success ? "delivered" : "delivery_failed";
   let outstanding = false;
-  if (kind === KIND.escalation) outstanding = objs(record.escalation_plan?.routes).some((r) => r.acknowledged === false);
+  if (kind === KIND.escalation)
+    outstanding = objs(record.escalation_plan?.routes).some((r) => r.acknowledged === false);
   if (kind === KIND.audit) {
-    outstanding = objs(record.acknowledgement_audit_package?.routes)
-      .some((r) => r.acknowledgement_state === "outstanding");
+    outstanding = objs(record.acknowledgement_audit_package?.routes).some(
+      (r) => r.acknowledgement_state === "outstanding",
+    );
   }
-  if (kind === KIND.auditPlan) outstanding = typeof record.outstanding_count === "number" && record.outstanding_count > 0;
+  if (kind === KIND.auditPlan)
+    outstanding = typeof record.outstanding_count === "number" && record.outstanding_count > 0;
   return {
-    record, kind, status, outstanding, success,
+    record,
+    kind,
+    status,
+    outstanding,
+    success,
     id: record.session_id,
     ms: instant("created_at", record.created_at),
     source: str(record.connector_delivery_source),
@@ -99,13 +111,21 @@ function matcher(v) {
   const set = (name) => (typeof v[name] === "string" && v[name].trim() !== "" ? v[name] : null);
   const tests = [];
   const source = set("connectorDeliverySource");
-  if (source) tests.push((i) => i.source === source || (source === AUDIT && (i.kind === KIND.audit || i.kind === KIND.auditPlan)));
+  if (source)
+    tests.push(
+      (i) =>
+        i.source === source ||
+        (source === AUDIT && (i.kind === KIND.audit || i.kind === KIND.auditPlan)),
+    );
   const provider = set("provider");
   if (provider) tests.push((i) => i.providers.includes(provider));
   const category = set("providerCategory");
   if (category) {
     const members = CATEGORIES[category.trim().toLowerCase()];
-    if (!members) throw new BadInput(`providerCategory: expected one of siem, itsm, chatops, webhook, got '${category}'`);
+    if (!members)
+      throw new BadInput(
+        `providerCategory: expected one of siem, itsm, chatops, webhook, got '${category}'`,
+      );
     tests.push((i) => i.providers.some((p) => members.includes(p)));
   }
   const state = set("state");
@@ -113,11 +133,20 @@ function matcher(v) {
   const kind = set("metadataKind");
   if (kind) tests.push((i) => i.kind === kind);
   const audit = set("auditId");
-  if (audit) tests.push((i) => i.record.audit_id === audit || inner(i.record, "acknowledgement_audit_delivery_plan", "audit_id") === audit);
+  if (audit)
+    tests.push(
+      (i) =>
+        i.record.audit_id === audit ||
+        inner(i.record, "acknowledgement_audit_delivery_plan", "audit_id") === audit,
+    );
   const delivery = set("deliveryId");
-  if (delivery) tests.push((i) => [i.record.delivery_id, i.record.event_id, i.id].includes(delivery));
+  if (delivery)
+    tests.push((i) => [i.record.delivery_id, i.record.event_id, i.id].includes(delivery));
   const cadence = set("cadence");
-  if (cadence) tests.push((i) => inner(i.record, "acknowledgement_audit_delivery_plan", "cadence") === cadence);
+  if (cadence)
+    tests.push(
+      (i) => inner(i.record, "acknowledgement_audit_delivery_plan", "cadence") === cadence,
+    );
   const after = set("createdAfter");
   const afterMs = after === null ? null : instant("createdAfter", after);
   if (afterMs !== null) tests.push((i) => i.ms >= afterMs);
@@ -140,7 +169,6 @@ function figures(attempts) {
     failures: failed.length,
     successes: attempts.length - failed.length,
     successRate: rate(attempts.length - failed.length, attempts.length),
-    lastAttemptAt: latest(attempts),
     lastSuccessAt: latest(attempts.filter((a) => !a.failed)),
     lastFailureAt: latest(failed),
   };
@@ -157,7 +185,10 @@ function healthStatus(lists) {
 function outstandingCount(matched) {
   const done = new Set();
   for (const i of matched) {
-    if (i.kind === KIND.ack && ["acknowledged", "resolved"].includes(i.record.acknowledgement_state)) {
+    if (
+      i.kind === KIND.ack &&
+      ["acknowledged", "resolved"].includes(i.record.acknowledgement_state)
+    ) {
       done.add(`${i.record.schedule_id}\u0000${i.record.provider}`);
     }
   }
@@ -191,23 +222,21 @@ function dashboard(matched) {
     }
   }
   const named = new Set(attempts.keys());
-  for (const i of of(KIND.auditPlan)) strs(i.record.selected_providers).forEach((p) => p && named.add(p));
+  for (const i of of(KIND.auditPlan))
+    strs(i.record.selected_providers).forEach((p) => p && named.add(p));
   const categoryOf = (p) => Object.keys(CATEGORIES).find((c) => CATEGORIES[c].includes(p)) || null;
   return {
     generatedAt: iso(Date.now()),
     alertLevel: sends.some((i) => !i.success) || outstanding ? "critical" : "healthy",
     planCount: of(KIND.plan).length,
     deliveryCount: sends.length,
-    notificationDeliveryCount: sends.filter((i) => i.source === NOTIFICATION).length,
     failedDeliveryCount: sends.filter((i) => !i.success).length,
     acknowledgementCount: of(KIND.ack).length,
-    acknowledgementAuditPackageCount: of(KIND.audit).length,
     acknowledgementAuditDeliveryPlanCount: of(KIND.auditPlan).length,
     acknowledgementAuditDeliveryCount: audit.length,
     failedAcknowledgementAuditDeliveryCount: audit.length - auditOk,
     acknowledgementAuditDeliverySuccessCount: auditOk,
     acknowledgementAuditDeliverySuccessRate: rate(auditOk, audit.length),
-    acknowledgementAuditDeliveryProviders: [...named].sort(),
     acknowledgementAuditDeliveryHealth: audit.length > auditOk ? "critical" : "healthy",
     outstandingAcknowledgementCount: outstanding,
     healthStatus: healthStatus([...attempts.values()]),
@@ -219,7 +248,11 @@ function dashboard(matched) {
     })),
     categoryHealth: Object.entries(CATEGORIES).map(([category, members]) => {
       const lists = members.map((p) => attempts.get(p) || []);
-      return { category, providers: members, ...figures(lists.flat()), status: healthStatus(lists) };
+      return {
+        category,
+        ...figures(lists.flat()),
+        status: healthStatus(lists),
+      };
     }),
   };
 }
@@ -255,9 +288,7 @@ function typed(i) {
   const fields = { __typename: TYPENAME[i.kind] };
   for (const [key, value] of Object.entries(i.record)) fields[camel(key)] = camelDeep(value);
   return Object.assign(fields, {
-    attemptedProviders: strs(i.record.providers),
     id: i.id,
-    sessionId: i.id,
     createdAt: iso(i.ms),
     metadataKind: i.kind,
     status: i.status,
@@ -289,9 +320,10 @@ function page(matched, v) {
   const last = items[items.length - 1];
   return {
     total: matched.length,
-    limit,
-    offset: 0,
-    pageInfo: { hasNextPage: rest.length > limit, endCursor: last ? btoa(JSON.stringify([last.ms, last.id])) : null },
+    pageInfo: {
+      hasNextPage: rest.length > limit,
+      endCursor: last ? btoa(JSON.stringify([last.ms, last.id])) : null,
+    },
     items: items.map(typed),
   };
 }

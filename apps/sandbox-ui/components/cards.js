@@ -20,7 +20,7 @@ export const RENDERS = [
   "rollbackDrillNotificationDashboard.acknowledgementAuditDeliverySuccessRate",
   "rollbackDrillNotificationDashboard.failedDeliveryCount",
   "rollbackDrillNotificationDashboard.acknowledgementCount",
-  "rollbackDrillNotificationDashboard.outstandingAcknowledgementCount"
+  "rollbackDrillNotificationDashboard.outstandingAcknowledgementCount",
 ];
 export const USES = [];
 
@@ -33,17 +33,74 @@ const HEALTH_HINT = {
 
 // key, label, field, how to show it, and a hint under the value.
 const CARDS = [
-  { key: "status", label: "Status", field: "alertLevel", show: "level", hint: () => "critical on any failed send or outstanding ack" },
+  {
+    key: "status",
+    label: "Status",
+    field: "alertLevel",
+    show: "level",
+    hint: () => "critical on any failed send or outstanding ack",
+  },
   { key: "plans", label: "Plans", field: "planCount", hint: () => "notification plans" },
-  { key: "deliveries", label: "Deliveries", field: "deliveryCount", hint: () => "connector sends, both sources" },
-  { key: "audit-health", label: "Audit Delivery Health", field: "healthStatus", show: "level", hint: (d) => HEALTH_HINT[d.healthStatus] || "", extra: "acknowledgementAuditDeliveryHealth" },
-  { key: "audit-plans", label: "Audit Plans", field: "acknowledgementAuditDeliveryPlanCount", hint: () => "audit delivery plans" },
-  { key: "audit-sends", label: "Audit Sends", field: "acknowledgementAuditDeliveryCount", hint: () => "audit package send attempts" },
-  { key: "audit-failed", label: "Audit Failed", field: "failedAcknowledgementAuditDeliveryCount", bad: true, hint: () => "failed audit sends" },
-  { key: "audit-success", label: "Audit Success", field: "acknowledgementAuditDeliverySuccessRate", show: "rate", extra: "acknowledgementAuditDeliverySuccessCount" },
-  { key: "failed-delivery", label: "Failed Delivery", field: "failedDeliveryCount", bad: true, hint: () => "failed connector sends" },
-  { key: "acknowledgements", label: "Acknowledgements", field: "acknowledgementCount", hint: () => "in any state" },
-  { key: "outstanding", label: "Outstanding", field: "outstandingAcknowledgementCount", warn: true, hint: () => "routes awaiting acknowledgement" },
+  {
+    key: "deliveries",
+    label: "Deliveries",
+    field: "deliveryCount",
+    hint: () => "connector sends, both sources",
+  },
+  {
+    key: "audit-health",
+    label: "Audit Delivery Health",
+    field: "healthStatus",
+    show: "level",
+    hint: (d) => HEALTH_HINT[d.healthStatus] || "",
+    extra: "acknowledgementAuditDeliveryHealth",
+  },
+  {
+    key: "audit-plans",
+    label: "Audit Plans",
+    field: "acknowledgementAuditDeliveryPlanCount",
+    hint: () => "audit delivery plans",
+  },
+  {
+    key: "audit-sends",
+    label: "Audit Sends",
+    field: "acknowledgementAuditDeliveryCount",
+    hint: () => "audit package send attempts",
+  },
+  {
+    key: "audit-failed",
+    label: "Audit Failed",
+    field: "failedAcknowledgementAuditDeliveryCount",
+    bad: true,
+    hint: () => "failed audit sends",
+  },
+  {
+    key: "audit-success",
+    label: "Audit Success",
+    field: "acknowledgementAuditDeliverySuccessRate",
+    show: "rate",
+    extra: "acknowledgementAuditDeliverySuccessCount",
+  },
+  {
+    key: "failed-delivery",
+    label: "Failed Delivery",
+    field: "failedDeliveryCount",
+    bad: true,
+    hint: () => "failed connector sends",
+  },
+  {
+    key: "acknowledgements",
+    label: "Acknowledgements",
+    field: "acknowledgementCount",
+    hint: () => "in any state",
+  },
+  {
+    key: "outstanding",
+    label: "Outstanding",
+    field: "outstandingAcknowledgementCount",
+    warn: true,
+    hint: () => "routes awaiting acknowledgement",
+  },
 ];
 
 function valueOf(card, data) {
@@ -65,47 +122,65 @@ function toneOf(card, data) {
 
 function extraOf(card, data) {
   if (card.extra === "acknowledgementAuditDeliveryHealth") {
-    return h("span", { class: "card-extra" }, "legacy flag: ",
-      h("span", { "data-field": `${ROOT}.${card.extra}` }, data[card.extra]));
+    return h(
+      "span",
+      { class: "card-extra" },
+      "legacy flag: ",
+      h("span", { "data-field": `${ROOT}.${card.extra}` }, data[card.extra]),
+    );
   }
   if (card.extra === "acknowledgementAuditDeliverySuccessCount") {
-    return h("span", { class: "card-extra" },
+    return h(
+      "span",
+      { class: "card-extra" },
       h("span", { "data-field": `${ROOT}.${card.extra}` }, count(data[card.extra])),
-      ` of ${count(data.acknowledgementAuditDeliveryCount)} sends succeeded`);
+      ` of ${count(data.acknowledgementAuditDeliveryCount)} sends succeeded`,
+    );
   }
   return null;
 }
 
 function render(root, data) {
-  root.replaceChildren(...CARDS.map((card) => h("article",
-    {
-      class: "card",
-      id: `card-${card.key}`,
-      "data-card": card.key,
-      "data-tone": toneOf(card, data) || null,
-      "data-value": JSON.stringify(data[card.field]),
-    },
-    h("h3", { class: "card-label" }, card.label),
-    valueOf(card, data),
-    card.hint ? h("span", { class: "card-hint" }, card.hint(data)) : null,
-    extraOf(card, data),
-  )));
+  root.replaceChildren(
+    ...CARDS.map((card) =>
+      h(
+        "article",
+        {
+          class: "card",
+          id: `card-${card.key}`,
+          "data-card": card.key,
+          "data-tone": toneOf(card, data) || null,
+          "data-value": JSON.stringify(data[card.field]),
+        },
+        h("h3", { class: "card-label" }, card.label),
+        valueOf(card, data),
+        card.hint ? h("span", { class: "card-hint" }, card.hint(data)) : null,
+        extraOf(card, data),
+      ),
+    ),
+  );
 }
 
 /** The cards component; `load(run, variables)` asks the server and renders. */
 export function createCards(root, { loader, provenance, describe }) {
   const section = loader(root, { busyText: "Loading the dashboard…" });
-  const load = (run, variables) => section.run(
-    () => run(OPERATION, variables),
-    (data) => {
-      const dashboard = data[ROOT];
-      render(section.content, dashboard);
-      provenance.replaceChildren(describe(
-        h("time", { "data-field": `${ROOT}.generatedAt`, datetime: dashboard.generatedAt },
-          when(dashboard.generatedAt, { seconds: true })),
-      ));
-    },
-    () => load(run, variables),
-  );
+  const load = (run, variables) =>
+    section.run(
+      () => run(OPERATION, variables),
+      (data) => {
+        const dashboard = data[ROOT];
+        render(section.content, dashboard);
+        provenance.replaceChildren(
+          ...describe(
+            h(
+              "time",
+              { "data-field": `${ROOT}.generatedAt`, datetime: dashboard.generatedAt },
+              when(dashboard.generatedAt, { seconds: true }),
+            ),
+          ),
+        );
+      },
+      () => load(run, variables),
+    );
   return { load };
 }

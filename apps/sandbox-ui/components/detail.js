@@ -45,7 +45,7 @@ export const RENDERS = [
   "rollbackDrillNotifications.items.acknowledgementAuditDeliveryPlan.cadence",
   "rollbackDrillNotifications.items.acknowledgementAuditDeliveryPlan.scheduleRef",
   "rollbackDrillNotifications.items.acknowledgementAuditDeliveryPlan.nextDeliveryAt",
-  "rollbackDrillNotifications.items.record"
+  "rollbackDrillNotifications.items.record",
 ];
 export const USES = [];
 
@@ -73,11 +73,16 @@ function humanize(key) {
 function value(key, v, field) {
   const attrs = { "data-field": field };
   if (v === null || v === undefined || v === "") return muted("—", attrs);
-  if (typeof v === "boolean") return h("span", { ...attrs, class: `pill tone-${v ? "good" : "bad"}` }, v ? "yes" : "no");
+  if (typeof v === "boolean")
+    return h("span", { ...attrs, class: `pill tone-${v ? "good" : "bad"}` }, v ? "yes" : "no");
   if (PILLS.has(key)) return pill(v, attrs);
   if (Array.isArray(v)) {
     return v.length
-      ? h("span", { ...attrs, class: "chips" }, v.map((item) => h("span", { class: "chip" }, String(item))))
+      ? h(
+          "span",
+          { ...attrs, class: "chips" },
+          v.map((item) => h("span", { class: "chip" }, String(item))),
+        )
       : muted("none", attrs);
   }
   if (/At$/.test(key) && typeof v === "string" && !Number.isNaN(Date.parse(v))) {
@@ -96,14 +101,22 @@ function section(title, ...children) {
 
 /** Scalars as a definition list, nested objects as sub-sections, object lists as tables. */
 function fields(object, path, prefix = "") {
-  const entries = Object.entries(object).filter(([key]) => key !== "record" && key !== "__typename");
+  const entries = Object.entries(object).filter(
+    ([key]) => key !== "record" && key !== "__typename",
+  );
   const isList = (v) => Array.isArray(v) && v.some(isObject);
   const flat = entries.filter(([, v]) => !isObject(v) && !isList(v));
   const parts = flat.length
-    ? [h("dl", { class: "kv" }, flat.map(([key, v]) => [
-      h("dt", null, humanize(key)),
-      h("dd", null, value(key, v, `${path}.${key}`)),
-    ]))]
+    ? [
+        h(
+          "dl",
+          { class: "kv" },
+          flat.map(([key, v]) => [
+            h("dt", null, humanize(key)),
+            h("dd", null, value(key, v, `${path}.${key}`)),
+          ]),
+        ),
+      ]
     : [];
   for (const [key, v] of entries) {
     const title = `${prefix}${humanize(key)}`;
@@ -111,9 +124,11 @@ function fields(object, path, prefix = "") {
       parts.push(table(title, v, `${path}.${key}`));
     } else if (isObject(v)) {
       const onlyLists = Object.values(v).every(isList);
-      parts.push(onlyLists
-        ? fields(v, `${path}.${key}`, `${title} › `)
-        : section(title, fields(v, `${path}.${key}`)));
+      parts.push(
+        onlyLists
+          ? fields(v, `${path}.${key}`, `${title} › `)
+          : section(title, fields(v, `${path}.${key}`)),
+      );
     }
   }
   return parts;
@@ -121,10 +136,37 @@ function fields(object, path, prefix = "") {
 
 function table(title, list, path) {
   const columns = [...new Set(list.flatMap((item) => Object.keys(item)))];
-  return section(title, h("div", { class: "table-scroll" }, h("table", { class: "grid-table compact" },
-    h("thead", null, h("tr", null, columns.map((c) => h("th", { scope: "col" }, humanize(c))))),
-    h("tbody", null, list.map((item) => h("tr", null,
-      columns.map((c) => h("td", null, value(c, item[c], `${path}.${c}`)))))))));
+  return section(
+    title,
+    h(
+      "div",
+      { class: "table-scroll" },
+      h(
+        "table",
+        { class: "grid-table compact" },
+        h(
+          "thead",
+          null,
+          h(
+            "tr",
+            null,
+            columns.map((c) => h("th", { scope: "col" }, humanize(c))),
+          ),
+        ),
+        h(
+          "tbody",
+          null,
+          list.map((item) =>
+            h(
+              "tr",
+              null,
+              columns.map((c) => h("td", null, value(c, item[c], `${path}.${c}`))),
+            ),
+          ),
+        ),
+      ),
+    ),
+  );
 }
 
 function render(body, title, item) {
@@ -141,9 +183,31 @@ function render(body, title, item) {
   });
   body.replaceChildren(
     section("Key fields", fields(item, `${ROOT}.items`)),
-    h("section", { class: "detail-section" },
-      h("div", { class: "section-title-row" }, h("h3", null, "Whole record (as stored, secrets redacted)"), copy),
-      h("pre", { class: "json", tabindex: "0", "data-field": `${ROOT}.items.record`, "aria-label": "The whole record as JSON" }, json)),
+    h(
+      "section",
+      { class: "detail-section" },
+      h(
+        "div",
+        { class: "section-title-row" },
+        h(
+          "h3",
+          null,
+          "Whole record ",
+          h("span", { class: "muted small" }, "as stored, secrets redacted"),
+        ),
+        copy,
+      ),
+      h(
+        "pre",
+        {
+          class: "json",
+          tabindex: "0",
+          "data-field": `${ROOT}.items.record`,
+          "aria-label": "The whole record as JSON",
+        },
+        json,
+      ),
+    ),
   );
 }
 
@@ -172,7 +236,14 @@ export function createDetail(dialog, { run, onClose }) {
     const mine = ++ticket;
     opener = from || null;
     title.replaceChildren(KIND_LABELS[wanted.metadataKind] || "Record");
-    body.replaceChildren(h("p", { class: "section-status", role: "status" }, h("span", { class: "spinner", "aria-hidden": "true" }), "Loading the record…"));
+    body.replaceChildren(
+      h(
+        "p",
+        { class: "section-status", role: "status" },
+        h("span", { class: "spinner", "aria-hidden": "true" }),
+        "Loading the record…",
+      ),
+    );
     dialog.setAttribute("aria-busy", "true");
     if (!dialog.open) dialog.showModal();
     const variables = { deliveryId: wanted.id };
@@ -187,10 +258,19 @@ export function createDetail(dialog, { run, onClose }) {
       if (mine !== ticket) return;
       const item = data[ROOT].items.find((candidate) => candidate.id === wanted.id);
       if (item) render(body, title, item);
-      else body.replaceChildren(h("p", { class: "empty" }, `No record with session ID ${wanted.id} is in the history.`));
+      else
+        body.replaceChildren(
+          h("p", { class: "empty" }, `No record with session ID ${wanted.id} is in the history.`),
+        );
     } catch (error) {
       if (mine !== ticket) return;
-      body.replaceChildren(h("p", { class: "error-text", role: "alert" }, `Could not load the record: ${errorMessage(error)}`));
+      body.replaceChildren(
+        h(
+          "p",
+          { class: "error-text", role: "alert" },
+          `Could not load the record: ${errorMessage(error)}`,
+        ),
+      );
     } finally {
       if (mine === ticket) dialog.removeAttribute("aria-busy");
     }

@@ -18,13 +18,13 @@ export const RENDERS = [
   "rollbackDrillNotifications.items.deliveryId",
   "rollbackDrillNotifications.items.eventId",
   "rollbackDrillNotifications.items.scheduleId",
-  "rollbackDrillNotifications.items.planId"
+  "rollbackDrillNotifications.items.planId",
 ];
 // Read, not shown: the row's id opens the record; pageInfo drives "Load more".
 export const USES = [
   "rollbackDrillNotifications.items.id",
   "rollbackDrillNotifications.pageInfo.hasNextPage",
-  "rollbackDrillNotifications.pageInfo.endCursor"
+  "rollbackDrillNotifications.pageInfo.endCursor",
 ];
 
 export const KIND_LABELS = {
@@ -50,38 +50,103 @@ function reference(item) {
     ["scheduleId", "schedule"],
     ["planId", "plan"],
   ].filter(([key]) => item[key]);
-  if (!found.length) return muted("—");
-  return found.map(([key, name]) => h("span", { class: "ref" },
-    h("span", { class: "ref-label" }, name), " ",
-    h("code", { "data-field": f(key), title: item[key] }, item[key])));
+  if (!found.length) return [];
+  return found.map(([key, name]) =>
+    h(
+      "span",
+      { class: "ref" },
+      h("span", { class: "ref-label" }, name),
+      " ",
+      h("code", { "data-field": f(key), title: item[key] }, item[key]),
+    ),
+  );
 }
 
 function row(item, open) {
   const failed = item.failedProviders || [];
-  return h("tr", { "data-id": item.id, class: "history-row", onclick: (event) => {
-    if (!event.target.closest("button")) open(item, event.currentTarget.querySelector("button"));
-  } },
-  h("td", { class: "nowrap" }, h("button", {
-    type: "button",
-    class: "row-open",
-    "aria-label": `Open ${KIND_LABELS[item.metadataKind] || "record"} ${item.id} of ${when(item.createdAt, { seconds: true })}`,
-    onclick: (event) => open(item, event.currentTarget),
-  }, h("time", { "data-field": f("createdAt"), datetime: item.createdAt }, when(item.createdAt, { seconds: true, zone: false })))),
-  h("td", null,
-    h("span", { "data-field": f("metadataKind"), title: item.metadataKind }, KIND_LABELS[item.metadataKind] || item.metadataKind),
-    item.connectorDeliverySource
-      ? h("span", { class: "sub", "data-field": f("connectorDeliverySource"), title: item.connectorDeliverySource },
-        SOURCE_LABELS[item.connectorDeliverySource] || item.connectorDeliverySource)
-      : null),
-  h("td", null,
-    pill(item.status, { "data-field": f("status") }),
-    failed.length ? h("span", { class: "sub bad-text", "data-field": f("failedProviders") }, `failed: ${failed.join(", ")}`) : null),
-  h("td", null, h("span", { class: "chips", "data-field": f("providers") },
-    item.providers.length
-      ? item.providers.map((p) => h("span", { class: `chip${failed.includes(p) ? " chip-failed" : ""}` }, p))
-      : muted("none"))),
-  h("td", null, item.auditId ? h("code", { "data-field": f("auditId"), title: item.auditId }, item.auditId) : muted("—")),
-  h("td", null, reference(item)));
+  const refs = reference(item);
+  return h(
+    "tr",
+    {
+      "data-id": item.id,
+      class: "history-row",
+      onclick: (event) => {
+        if (!event.target.closest("button"))
+          open(item, event.currentTarget.querySelector("button"));
+      },
+    },
+    h(
+      "td",
+      { class: "nowrap" },
+      h(
+        "button",
+        {
+          type: "button",
+          class: "row-open",
+          "aria-label": `Open ${KIND_LABELS[item.metadataKind] || "record"} ${item.id} of ${when(item.createdAt, { seconds: true })}`,
+          onclick: (event) => open(item, event.currentTarget),
+        },
+        h(
+          "time",
+          { "data-field": f("createdAt"), datetime: item.createdAt },
+          when(item.createdAt, { seconds: true, zone: false }),
+        ),
+      ),
+    ),
+    h(
+      "td",
+      { class: "kind-cell" },
+      h(
+        "span",
+        { "data-field": f("metadataKind"), title: item.metadataKind },
+        KIND_LABELS[item.metadataKind] || item.metadataKind,
+      ),
+      item.connectorDeliverySource
+        ? h(
+            "span",
+            {
+              class: "sub",
+              "data-field": f("connectorDeliverySource"),
+              title: item.connectorDeliverySource,
+            },
+            SOURCE_LABELS[item.connectorDeliverySource] || item.connectorDeliverySource,
+          )
+        : null,
+    ),
+    h(
+      "td",
+      { class: "status-cell" },
+      pill(item.status, { "data-field": f("status") }),
+      failed.length
+        ? h(
+            "span",
+            { class: "sub bad-text", "data-field": f("failedProviders") },
+            `failed: ${failed.join(", ")}`,
+          )
+        : null,
+    ),
+    h(
+      "td",
+      { class: "providers-cell" },
+      h(
+        "span",
+        { class: "chips", "data-field": f("providers") },
+        item.providers.length
+          ? item.providers.map((p) =>
+              h("span", { class: `chip${failed.includes(p) ? " chip-failed" : ""}` }, p),
+            )
+          : muted("none"),
+      ),
+    ),
+    item.auditId
+      ? h(
+          "td",
+          { "data-label": "Audit" },
+          h("code", { "data-field": f("auditId"), title: item.auditId }, item.auditId),
+        )
+      : h("td", { class: "is-empty" }, muted("—")),
+    refs.length ? h("td", null, refs) : h("td", { class: "is-empty" }, muted("—")),
+  );
 }
 
 export function createHistory(root, { loader, counter, open }) {
@@ -92,24 +157,44 @@ export function createHistory(root, { loader, counter, open }) {
   const moreStatus = h("span", { class: "more-status", role: "status", "aria-live": "polite" });
   const footer = h("div", { class: "table-footer" }, more, moreStatus);
   const body = h("tbody");
-  const table = h("div", { class: "table-scroll history-scroll" },
-    h("table", { class: "grid-table history-table" },
-      h("caption", { class: "visually-hidden" }, "Rollback drill notification history, newest first"),
-      h("thead", null, h("tr", null,
-        h("th", { scope: "col" }, "Created (UTC)"),
-        h("th", { scope: "col" }, "Kind"),
-        h("th", { scope: "col" }, "Status"),
-        h("th", { scope: "col" }, "Providers"),
-        h("th", { scope: "col" }, "Audit ID"),
-        h("th", { scope: "col" }, "Reference"))),
-      body));
+  const table = h(
+    "div",
+    { class: "table-scroll history-scroll" },
+    h(
+      "table",
+      { class: "grid-table history-table" },
+      h(
+        "caption",
+        { class: "visually-hidden" },
+        "Rollback drill notification history, newest first",
+      ),
+      h(
+        "thead",
+        null,
+        h(
+          "tr",
+          null,
+          h("th", { scope: "col" }, "Created (UTC)"),
+          h("th", { scope: "col" }, "Kind"),
+          h("th", { scope: "col" }, "Status"),
+          h("th", { scope: "col" }, "Providers"),
+          h("th", { scope: "col" }, "Audit ID"),
+          h("th", { scope: "col" }, "Reference"),
+        ),
+      ),
+      body,
+    ),
+  );
 
   function showCount() {
     const shown = body.rows.length;
     counter.replaceChildren(
-      "Showing ", h("strong", null, count(shown)), " of ",
+      "Showing ",
+      h("strong", null, count(shown)),
+      " of ",
       h("strong", { "data-field": `${ROOT}.total`, id: "history-total" }, count(state.total)),
-      state.total === 1 ? " record" : " records");
+      state.total === 1 ? " record" : " records",
+    );
     more.hidden = !state.hasNextPage;
     moreStatus.textContent = state.hasNextPage ? "" : shown ? "End of the history." : "";
   }
@@ -133,7 +218,9 @@ export function createHistory(root, { loader, counter, open }) {
         moreStatus.textContent = "";
         const page = data[ROOT];
         if (!page.items.length) {
-          section.content.replaceChildren(h("p", { class: "empty" }, "No records match these filters."));
+          section.content.replaceChildren(
+            h("p", { class: "empty" }, "No records match these filters."),
+          );
           append(page);
           return;
         }
@@ -149,11 +236,18 @@ export function createHistory(root, { loader, counter, open }) {
     more.disabled = true;
     moreStatus.textContent = "Loading the next page…";
     try {
-      const data = await current.run(OPERATION, { ...current.variables, limit: PAGE_SIZE, after: current.after });
+      const data = await current.run(OPERATION, {
+        ...current.variables,
+        limit: PAGE_SIZE,
+        after: current.after,
+      });
       if (current !== state) return;
       append(data[ROOT]);
     } catch (error) {
-      if (current === state) moreStatus.replaceChildren(h("span", { class: "error-text" }, `Could not load more: ${errorMessage(error)}`));
+      if (current === state)
+        moreStatus.replaceChildren(
+          h("span", { class: "error-text" }, `Could not load more: ${errorMessage(error)}`),
+        );
     } finally {
       more.disabled = false;
     }

@@ -9,7 +9,7 @@ export const RENDERS = [
   "auditDeliveryTrend.start",
   "auditDeliveryTrend.attempts",
   "auditDeliveryTrend.successes",
-  "auditDeliveryTrend.failures"
+  "auditDeliveryTrend.failures",
 ];
 export const USES = [];
 
@@ -32,18 +32,25 @@ function niceStep(max, ticks) {
   return Math.max(1, Math.ceil(step));
 }
 
-function tickLabel(iso, bucket, previous) {
+/** Hours between x-axis labels: a UTC-aligned step that leaves ~64 px per label. */
+function labelStep(points, bucket, plotW) {
+  const unit = bucket === "DAY" ? 24 : 1;
+  const room = Math.max(1, Math.floor(plotW / 64));
+  const steps = [1, 2, 3, 6, 12, 24, 48, 72, 168, 336, 672, 1344, 2688, 8736].filter(
+    (h) => h % unit === 0,
+  );
+  return steps.find((h) => (points.length * unit) / h <= room) || steps[steps.length - 1];
+}
+
+function tickLabel(iso) {
   const date = new Date(iso);
-  const day = `${MONTHS[date.getUTCMonth()]} ${date.getUTCDate()}`;
-  if (bucket === "DAY") return day;
-  const time = `${String(date.getUTCHours()).padStart(2, "0")}:00`;
-  const newDay = !previous || new Date(previous).getUTCDate() !== date.getUTCDate();
-  return newDay ? `${day} ${time}` : time;
+  if (date.getUTCHours() === 0) return `${MONTHS[date.getUTCMonth()]} ${date.getUTCDate()}`;
+  return `${String(date.getUTCHours()).padStart(2, "0")}:00`;
 }
 
 function chart(points, bucket, width) {
-  const height = width < 520 ? 210 : 250;
-  const m = { top: 14, right: 12, bottom: 30, left: 44 };
+  const height = width < 520 ? 210 : 290;
+  const m = { top: 24, right: 18, bottom: 30, left: 44 };
   const plotW = width - m.left - m.right;
   const plotH = height - m.top - m.bottom;
   const top = Math.max(1, ...points.map((p) => p.attempts));
@@ -55,44 +62,98 @@ function chart(points, bucket, width) {
   const grid = [];
   for (let v = 0; v <= yMax; v += step) {
     grid.push(s("line", { class: "grid", x1: m.left, x2: width - m.right, y1: y(v), y2: y(v) }));
-    grid.push(s("text", { class: "axis-label", x: m.left - 6, y: y(v) + 4, "text-anchor": "end" }, count(v)));
+    grid.push(
+      s(
+        "text",
+        { class: "axis-label", x: m.left - 6, y: y(v) + 4, "text-anchor": "end" },
+        count(v),
+      ),
+    );
   }
-  const every = Math.max(1, Math.ceil(points.length / Math.max(1, Math.floor(plotW / (bucket === "DAY" ? 56 : 76)))));
+  const every = labelStep(points, bucket, plotW);
   const bars = points.map((p, index) => {
     const x = m.left + index * band + (band - barW) / 2;
     const period = bucket === "DAY" ? new Date(p.start).toISOString().slice(0, 10) : when(p.start);
     const label = `${period}: ${count(p.attempts)} sends, ${count(p.successes)} succeeded, ${count(p.failures)} failed`;
     const parts = [s("title", null, label)];
     if (p.attempts > 0) {
-      parts.push(s("rect", { class: "bar-ok", "data-field": `${ROOT}.successes`, x, width: barW, y: y(p.successes), height: y(0) - y(p.successes) }));
-      parts.push(s("rect", { class: "bar-failed", "data-field": `${ROOT}.failures`, x, width: barW, y: y(p.attempts), height: y(0) - y(p.failures) }));
+      parts.push(
+        s("rect", {
+          class: "bar-ok",
+          "data-field": `${ROOT}.successes`,
+          x,
+          width: barW,
+          y: y(p.successes),
+          height: y(0) - y(p.successes),
+        }),
+      );
+      parts.push(
+        s("rect", {
+          class: "bar-failed",
+          "data-field": `${ROOT}.failures`,
+          x,
+          width: barW,
+          y: y(p.attempts),
+          height: y(0) - y(p.failures),
+        }),
+      );
     }
-    parts.push(s("rect", { class: "bar-hit", "data-field": `${ROOT}.attempts`, "data-attempts": p.attempts, x: m.left + index * band, width: band, y: m.top, height: plotH }));
-    const tick = index % every === 0
-      ? s("text", { class: "axis-label", "data-field": `${ROOT}.start`, x: m.left + index * band + band / 2, y: height - m.bottom + 16, "text-anchor": "middle" },
-        tickLabel(p.start, bucket, index ? points[index - every]?.start : null))
+    parts.push(
+      s("rect", {
+        class: "bar-hit",
+        "data-field": `${ROOT}.attempts`,
+        "data-attempts": p.attempts,
+        x: m.left + index * band,
+        width: band,
+        y: m.top,
+        height: plotH,
+      }),
+    );
+    const labelled = Math.round(Date.parse(p.start) / HOUR) % every === 0;
+    const tick = labelled
+      ? s(
+          "text",
+          {
+            class: "axis-label",
+            "data-field": `${ROOT}.start`,
+            x: m.left + index * band + band / 2,
+            y: height - m.bottom + 16,
+            "text-anchor": "middle",
+          },
+          tickLabel(p.start),
+        )
       : null;
     return s("g", { class: "bucket", "data-start": p.start }, parts, tick);
   });
-  return s("svg", {
-    class: "trend-chart",
-    width,
-    height,
-    viewBox: `0 0 ${width} ${height}`,
-    role: "img",
-    "aria-label": `Audit sends per ${bucket === "DAY" ? "day" : "hour"}, ${points.length} buckets from ${when(points[0].start)} to ${when(points[points.length - 1].start)}`,
-  },
-  grid,
-  s("line", { class: "axis", x1: m.left, x2: width - m.right, y1: y(0), y2: y(0) }),
-  s("text", { class: "axis-title", x: m.left, y: 10 }, `sends per ${bucket === "DAY" ? "day" : "hour"}`),
-  bars);
+  return s(
+    "svg",
+    {
+      class: "trend-chart",
+      width,
+      height,
+      viewBox: `0 0 ${width} ${height}`,
+      role: "img",
+      "aria-label": `Audit sends per ${bucket === "DAY" ? "day" : "hour"}, ${points.length} buckets from ${when(points[0].start)} to ${when(points[points.length - 1].start)}`,
+    },
+    grid,
+    s("line", { class: "axis", x1: m.left, x2: width - m.right, y1: y(0), y2: y(0) }),
+    s(
+      "text",
+      { class: "axis-title", x: 4, y: 12 },
+      `sends per ${bucket === "DAY" ? "day" : "hour"}`,
+    ),
+    bars,
+  );
 }
 
 function legend() {
-  return h("ul", { class: "legend", "aria-label": "Legend" },
+  return h(
+    "ul",
+    { class: "legend", "aria-label": "Legend" },
     h("li", null, h("span", { class: "swatch swatch-ok", "aria-hidden": "true" }), "Succeeded"),
     h("li", null, h("span", { class: "swatch swatch-failed", "aria-hidden": "true" }), "Failed"),
-    h("li", { class: "muted" }, "Bar height: all send attempts"));
+    h("li", { class: "muted" }, "Bar height: all send attempts"),
+  );
 }
 
 export function createTrend(root, { loader, caption }) {
@@ -119,24 +180,26 @@ export function createTrend(root, { loader, caption }) {
     });
   }).observe(section.content);
 
-  const load = (run, variables, bucket, fallback) => section.run(
-    () => run(OPERATION, { ...variables, bucket }),
-    (data) => {
-      const points = data[ROOT];
-      // Without a date range the history may span only a few days: show it per hour then.
-      if (fallback && bucket === "DAY" && points.length > 0 && points.length <= 7) {
-        load(run, variables, "HOUR", false);
-        return;
-      }
-      shown = { points, bucket, width: section.content.clientWidth };
-      const first = points[0]?.start;
-      const last = points[points.length - 1]?.start;
-      caption.textContent = points.length
-        ? `Acknowledgement audit sends per ${bucket === "DAY" ? "UTC day" : "UTC hour"}, ${when(first, { zone: false })} to ${when(last, { zone: false })}.`
-        : "Acknowledgement audit sends per bucket (UTC).";
-      draw();
-    },
-    () => load(run, variables, bucket, fallback),
-  );
+  const load = (run, variables, bucket, fallback) =>
+    section.run(
+      () => run(OPERATION, { ...variables, bucket }),
+      (data) => {
+        const points = data[ROOT];
+        // Without a date range the history may span only a few days: show it per hour then.
+        if (fallback && bucket === "DAY" && points.length > 0 && points.length <= 7) {
+          load(run, variables, "HOUR", false);
+          return;
+        }
+        shown = { points, bucket, width: section.content.clientWidth };
+        const first = points[0]?.start;
+        const last = points[points.length - 1]?.start;
+        const at = (iso) => (bucket === "DAY" ? iso.slice(0, 10) : when(iso, { zone: false }));
+        caption.textContent = points.length
+          ? `Acknowledgement audit sends per ${bucket === "DAY" ? "UTC day" : "UTC hour"}, ${at(first)} to ${at(last)}.`
+          : "Acknowledgement audit sends per bucket (UTC).";
+        draw();
+      },
+      () => load(run, variables, bucket, fallback),
+    );
   return { load };
 }

@@ -60,9 +60,10 @@ export function apiSource(endpoint) {
           signal: controller.signal,
         });
       } catch (error) {
-        const why = error.name === "AbortError"
-          ? `no answer within ${TIMEOUT_MS / 1000} s`
-          : "connection refused, offline, or blocked by CORS";
+        const why =
+          error.name === "AbortError"
+            ? `no answer within ${TIMEOUT_MS / 1000} s`
+            : "connection refused, offline, or blocked by CORS";
         throw new Unreachable(`Cannot reach the API at ${endpoint} (${why}).`);
       } finally {
         clearTimeout(timer);
@@ -73,7 +74,8 @@ export function apiSource(endpoint) {
       } catch {
         throw new Unreachable(`${endpoint} answered HTTP ${response.status}, not GraphQL.`);
       }
-      if (body && Array.isArray(body.errors) && body.errors.length) throw new RequestError(body.errors);
+      if (body && Array.isArray(body.errors) && body.errors.length)
+        throw new RequestError(body.errors);
       if (!response.ok || !body || !body.data) {
         throw new RequestError([{ message: `HTTP ${response.status} without data` }]);
       }

@@ -54,6 +54,15 @@ export function when(iso, { seconds = false, zone = true } = {}) {
   return `${text.slice(0, 10)} ${text.slice(11, seconds ? 19 : 16)}${zone ? " UTC" : ""}`;
 }
 
+const MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+
+/** "Nov 28 04:55" in UTC: short, for dense tables (the full instant goes in a title). */
+export function shortWhen(iso) {
+  const date = iso ? parsed(iso) : null;
+  if (!date) return "—";
+  return `${MONTHS[date.getUTCMonth()]} ${date.getUTCDate()} ${date.toISOString().slice(11, 16)}`;
+}
+
 /** "3 h ago", relative to `now` (ms). */
 export function ago(iso, now) {
   const date = iso ? parsed(iso) : null;
@@ -87,13 +96,16 @@ export function tone(value) {
 }
 
 export function label(value) {
-  return String(value ?? "—").toLowerCase().replaceAll("_", " ");
+  return String(value ?? "—")
+    .toLowerCase()
+    .replaceAll("_", " ");
 }
 
 /** A coloured status pill. */
 export function pill(value, attrs = {}) {
   const text = value === null || value === undefined ? "—" : label(value);
-  return h("span", { class: `pill tone-${tone(value)}`, ...attrs }, text);
+  const classes = `pill tone-${tone(value)}${attrs.class ? ` ${attrs.class}` : ""}`;
+  return h("span", { ...attrs, class: classes }, text);
 }
 
 export function muted(text, attrs = {}) {
@@ -131,12 +143,20 @@ export function loader(root, { busyText = "Loading…" } = {}) {
         render(data);
       } catch (error) {
         if (mine !== ticket) return;
-        const message = error && error.code === "BAD_USER_INPUT"
-          ? `Not loaded: the server refused the filters (${errorMessage(error)}).`
-          : `Could not load: ${errorMessage(error)}`;
+        const refused = error && error.code === "BAD_USER_INPUT";
         status.replaceChildren(
-          h("span", { class: "error-text" }, message),
-          retry ? h("button", { type: "button", class: "button small", onclick: retry }, "Retry") : null,
+          ...[
+            h(
+              "span",
+              { class: "error-text" },
+              refused
+                ? "Not loaded: the filters were refused (see the message under the filters)."
+                : `Could not load: ${errorMessage(error)}`,
+            ),
+            retry && !refused
+              ? h("button", { type: "button", class: "button small", onclick: retry }, "Retry")
+              : null,
+          ].filter(Boolean),
         );
         status.hidden = false;
         status.classList.add("is-error");
