@@ -63,3 +63,12 @@ def read_connection(engine: Engine) -> Connection:
     if engine.dialect.name == "postgresql":
         conn = conn.execution_options(isolation_level="REPEATABLE READ")
     return conn
+
+
+def refresh_statistics(conn: Connection) -> None:
+    """Let the query planner know the tables' sizes and selectivities (cheap, sampled)."""
+    if conn.dialect.name == "sqlite":
+        conn.exec_driver_sql("PRAGMA analysis_limit=1000")
+        conn.exec_driver_sql("ANALYZE")
+    elif conn.dialect.name == "postgresql":
+        conn.exec_driver_sql("ANALYZE")

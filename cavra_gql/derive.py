@@ -23,6 +23,7 @@ class ProviderRole:
 class Derived:
     """A record's stored row, its provider set and (for plans) its required routes."""
 
+    in_history: bool
     row: dict[str, Any]
     providers: tuple[ProviderRole, ...]
     required: tuple[str, ...]
@@ -112,28 +113,37 @@ def required_providers(record: Mapping[str, Any]) -> tuple[str, ...]:
     return tuple(strings(top))
 
 
-def category_mask(names: Iterable[str]) -> int:
-    """The bits of the categories (kinds.CATEGORY_BITS) these providers belong to."""
-    mask = 0
+def masks(names: Iterable[str]) -> tuple[int, int]:
+    """The category bits and known-provider bits (kinds.*_BITS) of these providers."""
+    categories = providers = 0
     for name in names:
         category = kinds.CATEGORY_OF_PROVIDER.get(name)
         if category is not None:
-            mask |= kinds.CATEGORY_BITS[category]
-    return mask
+            categories |= kinds.CATEGORY_BITS[category]
+            providers |= kinds.PROVIDER_BITS[name]
+    return categories, providers
 
 
 def derive(record: Mapping[str, Any], created_us: int, record_json: str) -> Derived:
     """Everything stored for one validated, redacted record."""
     kind = record["metadata_kind"]
+    source = text(record.get("connector_delivery_source"))
+    if not kinds.in_history(kind, source):
+        row = {
+            "session_id": record["session_id"],
+            "metadata_kind": kind,
+            "created_us": created_us,
+            "record_json": record_json,
+        }
+        return Derived(in_history=False, row=row, providers=(), required=())
     plan = nested(record, "plan")
     is_plan = kind == kinds.NOTIFICATION_PLAN
-    source = text(record.get("connector_delivery_source"))
     roles = provider_roles(record)
+    category_mask, provider_mask = masks(role.provider for role in roles)
     row = {
         "session_id": record["session_id"],
         "metadata_kind": kind,
         "created_us": created_us,
-        "in_history": kinds.in_history(kind, source),
         "status": status_of(record),
         "has_outstanding": has_outstanding_route(record),
         "schedule_id": text(record.get("schedule_id")),
@@ -158,8 +168,9 @@ def derive(record: Mapping[str, Any], created_us: int, record_json: str) -> Deri
         "route_plan_id": (
             text(record.get("plan_id")) or text(plan.get("plan_id")) if is_plan else None
         ),
-        "category_mask": category_mask(role.provider for role in roles),
+        "category_mask": category_mask,
+        "provider_mask": provider_mask,
         "providers_json": jsontext.dumps([role.provider for role in roles]),
         "record_json": record_json,
     }
-    return Derived(row=row, providers=roles, required=required_providers(record))
+    return Derived(in_history=True, row=row, providers=roles, required=required_providers(record))

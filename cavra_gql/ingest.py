@@ -10,6 +10,7 @@ from pathlib import Path
 from sqlalchemy import Engine
 
 from cavra_gql import jsontext, readers
+from cavra_gql.db import refresh_statistics
 from cavra_gql.derive import MAX_INDEXED_LENGTH, indexable
 from cavra_gql.errors import IngestError
 from cavra_gql.instants import parse_instant
@@ -18,6 +19,8 @@ from cavra_gql.queries.upsert import BATCH, Prepared, UpsertCounts, upsert
 from cavra_gql.redaction import may_need_redaction, redact
 
 MAX_LISTED_PROBLEMS = 20
+# After a large import the planner's statistics are stale; refresh them in the same go.
+ANALYZE_AFTER = 10_000
 PROGRESS_EVERY_SECONDS = 2.0
 
 Progress = Callable[[str, int], None]
@@ -117,6 +120,8 @@ def store(
         if batch:
             counts.add(upsert(conn, batch))
         summaries.refresh(conn, counts.touched_hours)
+        if counts.new + counts.updated >= ANALYZE_AFTER:
+            refresh_statistics(conn)
     return Summary(origin, read, counts)
 
 

@@ -42,8 +42,9 @@ CATEGORY_OF_PROVIDER: Final = {
     for provider in providers
 }
 
-# One bit per category, for the category mask stored with each record.
+# One bit per category and per known provider, for the masks stored with each record.
 CATEGORY_BITS: Final = {category: 1 << n for n, category in enumerate(PROVIDER_CATEGORIES)}
+PROVIDER_BITS: Final = {provider: 1 << n for n, provider in enumerate(CATEGORY_OF_PROVIDER)}
 
 HISTORY_SCHEMA_VERSION: Final = "cavra.go-backend-pilot.rollback-drill-notification-history.v1"
 DASHBOARD_SCHEMA_VERSION: Final = "cavra.go-backend-pilot.rollback-drill-notification-dashboard.v1"

@@ -1,8 +1,11 @@
-"""The SQL tables: one row per stored record, its provider set, and its required routes."""
+"""The SQL tables: history records with their filter columns, provider sets, required routes,
+records outside the history, and the hourly/daily summaries."""
 
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, Column, Index, String, Text
+from typing import Any
+
+from sqlalchemy import BigInteger, Column, Index, String, Text, text
 from sqlmodel import Field, SQLModel
 
 # Ties in history order are broken by session_id in code-point (byte) order; PostgreSQL's
@@ -10,31 +13,39 @@ from sqlmodel import Field, SQLModel
 SessionKey = String().with_variant(String(collation="C"), "postgresql")
 
 
+def sparse(name: str, *columns: Any) -> Index:
+    """An index over the rows where the first column is set (most rows leave it null)."""
+    first = columns[0] if isinstance(columns[0], str) else columns[0].name
+    condition = text(f"{first} IS NOT NULL")
+    return Index(name, *columns, sqlite_where=condition, postgresql_where=condition)
+
+
 class EvidenceRecord(SQLModel, table=True):
-    """One CAVRA evidence record: the redacted JSON plus every column a filter reads."""
+    """A history record (SPEC §2): the redacted JSON plus every column a filter reads."""
 
     __tablename__ = "evidence_records"
 
     session_id: str = Field(sa_column=Column(SessionKey, primary_key=True))
-    metadata_kind: str = Field(index=True)
+    metadata_kind: str
     created_us: int = Field(sa_column=Column(BigInteger, nullable=False))
-    in_history: bool
-    status: str | None = Field(default=None, index=True)
+    status: str | None = None
     has_outstanding: bool = False
-    schedule_id: str | None = Field(default=None, index=True)
-    event_id: str | None = Field(default=None, index=True)
-    nested_schedule_id: str | None = Field(default=None, index=True)
-    provider: str | None = Field(default=None, index=True)
-    acknowledgement_state: str | None = Field(default=None, index=True)
-    connector_delivery_source: str | None = Field(default=None, index=True)
+    schedule_id: str | None = None
+    event_id: str | None = None
+    nested_schedule_id: str | None = None
+    provider: str | None = None
+    acknowledgement_state: str | None = None
+    connector_delivery_source: str | None = None
     delivery_success: bool | None = None
-    alert_level: str | None = Field(default=None, index=True)
-    audit_id: str | None = Field(default=None, index=True)
-    nested_audit_id: str | None = Field(default=None, index=True)
-    delivery_id: str | None = Field(default=None, index=True)
-    cadence: str | None = Field(default=None, index=True)
-    # Bit per provider category (kinds.CATEGORY_BITS) the record's provider set touches.
+    alert_level: str | None = None
+    audit_id: str | None = None
+    nested_audit_id: str | None = None
+    delivery_id: str | None = None
+    cadence: str | None = None
+    # Bit per provider category (kinds.CATEGORY_BITS) / known provider (kinds.PROVIDER_BITS)
+    # in the record's provider set: cheap to test while scanning in history order.
     category_mask: int = 0
+    provider_mask: int = 0
     # Notification plans only: the schedule their routes belong to, and their plan id.
     route_schedule_key: str | None = None
     route_plan_id: str | None = None
@@ -42,17 +53,59 @@ class EvidenceRecord(SQLModel, table=True):
     record_json: str = Field(sa_column=Column(Text, nullable=False))
 
     __table_args__ = (
+        # History order, covering the common low-selectivity filters so a page scan
+        # reads the table only for the rows it returns.
         Index(
             "ix_evidence_records_history_order",
-            "in_history",
+            Column("created_us").desc(),
+            "session_id",
+            "metadata_kind",
+            "connector_delivery_source",
+            "delivery_success",
+            "status",
+            "has_outstanding",
+            "category_mask",
+            "provider_mask",
+        ),
+        sparse("ix_evidence_records_schedule_id", "schedule_id"),
+        sparse("ix_evidence_records_event_id", "event_id"),
+        sparse("ix_evidence_records_nested_schedule_id", "nested_schedule_id"),
+        sparse("ix_evidence_records_provider", "provider"),
+        sparse("ix_evidence_records_alert_level", "alert_level", Column("created_us").desc()),
+        sparse("ix_evidence_records_audit_id", "audit_id"),
+        sparse("ix_evidence_records_nested_audit_id", "nested_audit_id"),
+        sparse("ix_evidence_records_delivery_id", "delivery_id"),
+        sparse("ix_evidence_records_cadence", "cadence", Column("created_us").desc()),
+        # Acknowledgements by route, for the outstanding-acknowledgement check.
+        sparse(
+            "ix_evidence_records_acknowledgement",
+            "acknowledgement_state",
+            "schedule_id",
+            "provider",
+        ),
+        # Notification plans per schedule, newest first: the first plan of each schedule.
+        sparse(
+            "ix_evidence_records_plan_routes",
+            "route_schedule_key",
             Column("created_us").desc(),
             "session_id",
         ),
     )
 
 
+class OtherRecord(SQLModel, table=True):
+    """A stored record outside the history (other kinds and sources): kept, never served."""
+
+    __tablename__ = "other_records"
+
+    session_id: str = Field(sa_column=Column(SessionKey, primary_key=True))
+    metadata_kind: str
+    created_us: int = Field(sa_column=Column(BigInteger, nullable=False))
+    record_json: str = Field(sa_column=Column(Text, nullable=False))
+
+
 class RecordProvider(SQLModel, table=True):
-    """One provider of a record's provider set, with the fields it came from."""
+    """One provider of a history record's provider set, with the fields it came from."""
 
     __tablename__ = "record_providers"
 
@@ -62,7 +115,10 @@ class RecordProvider(SQLModel, table=True):
     attempted: bool = False  # in providers or failed_providers (connector deliveries)
     failed: bool = False  # in failed_providers
 
-    __table_args__ = (Index("ix_record_providers_provider", "provider", "session_id"),)
+    __table_args__ = (
+        Index("ix_record_providers_provider", "provider", "session_id"),
+        {"sqlite_with_rowid": False},
+    )
 
 
 class RequiredRoute(SQLModel, table=True):
@@ -74,9 +130,11 @@ class RequiredRoute(SQLModel, table=True):
     position: int = Field(primary_key=True)
     provider: str
 
+    __table_args__ = ({"sqlite_with_rowid": False},)
+
 
 class RecordSummary(SQLModel, table=True):
-    """History records per UTC hour and filterable outcome, kept exact at every import.
+    """History records per UTC hour or day and filterable outcome, exact at every import.
 
     Its dimension columns carry the names and types of the record columns they summarise,
     so the shared filter conditions apply to it unchanged.
@@ -85,32 +143,32 @@ class RecordSummary(SQLModel, table=True):
     __tablename__ = "record_summary"
 
     id: int | None = Field(default=None, primary_key=True)
-    hour_us: int = Field(sa_column=Column(BigInteger, nullable=False, index=True))
+    width_us: int = Field(sa_column=Column(BigInteger, nullable=False))
+    bucket_us: int = Field(sa_column=Column(BigInteger, nullable=False))
     metadata_kind: str
     connector_delivery_source: str | None = None
     delivery_success: bool | None = None
     status: str | None = None
     has_outstanding: bool = False
     category_mask: int = 0
-    in_history: bool = True
     record_count: int = 0
+
+    __table_args__ = (Index("ix_record_summary_bucket", "width_us", "bucket_us"),)
 
 
 class ProviderSummary(SQLModel, table=True):
-    """Per UTC hour, provider and outcome: records naming the provider and audit attempts."""
+    """Per UTC hour or day, provider and outcome: records naming the provider, audit attempts."""
 
     __tablename__ = "provider_summary"
 
     id: int | None = Field(default=None, primary_key=True)
-    hour_us: int = Field(sa_column=Column(BigInteger, nullable=False))
+    width_us: int = Field(sa_column=Column(BigInteger, nullable=False))
+    bucket_us: int = Field(sa_column=Column(BigInteger, nullable=False))
     provider: str
     metadata_kind: str
     connector_delivery_source: str | None = None
     delivery_success: bool | None = None
-    status: str | None = None
-    has_outstanding: bool = False
     category_mask: int = 0
-    in_history: bool = True
     record_count: int = 0
     selected_count: int = 0
     attempts: int = 0
@@ -118,12 +176,9 @@ class ProviderSummary(SQLModel, table=True):
     last_attempt_us: int | None = Field(default=None, sa_column=Column(BigInteger))
     last_success_us: int | None = Field(default=None, sa_column=Column(BigInteger))
     last_failure_us: int | None = Field(default=None, sa_column=Column(BigInteger))
-    # The hour's first attempt in history order (newest, then lowest session_id).
+    # The bucket's first attempt in history order (newest, then lowest session_id).
     latest_us: int | None = Field(default=None, sa_column=Column(BigInteger))
     latest_session_id: str | None = Field(default=None, sa_column=Column(SessionKey))
     latest_failed: bool | None = None
 
-    __table_args__ = (
-        Index("ix_provider_summary_hour", "hour_us"),
-        Index("ix_provider_summary_provider", "provider", "hour_us"),
-    )
+    __table_args__ = (Index("ix_provider_summary_bucket", "width_us", "bucket_us"),)

@@ -23,6 +23,7 @@ TABLES = (
     "plan_required_routes",
     "record_providers",
     "evidence_records",
+    "other_records",
     "record_summary",
     "provider_summary",
 )

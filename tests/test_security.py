@@ -53,7 +53,12 @@ def _database_text(engine: Engine, database_url: str) -> str:
         return "".join(p.read_bytes().decode("latin-1") for p in files if p.exists())
     dumped = []
     with engine.connect() as conn:
-        for table in ("evidence_records", "record_providers", "plan_required_routes"):
+        for table in (
+            "evidence_records",
+            "other_records",
+            "record_providers",
+            "plan_required_routes",
+        ):
             rows = conn.execute(text(f"SELECT t::text FROM {table} t")).scalars()
             dumped.extend(rows)
     return "\n".join(dumped)

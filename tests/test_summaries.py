@@ -17,8 +17,20 @@ from cavra_gql.queries import aggregates, summaries
 from cavra_gql.queries import dashboard as raw
 from cavra_gql.queries.filters import HistoryFilter
 from cavra_gql.queries.history import count_matches
-from cavra_gql.queries.hours import split
-from cavra_gql.queries.tables import provider_summary, record_summary
+from cavra_gql.queries.hours import (
+    DAY_US as DAY,
+)
+from cavra_gql.queries.hours import (
+    HOUR_US as HOUR,
+)
+from cavra_gql.queries.hours import (
+    PROVIDER_SUMMARY_FIELDS,
+    RECORD_SUMMARY_FIELDS,
+    Buckets,
+    floor_hour,
+    split,
+)
+from cavra_gql.queries.tables import provider_summary, record_summary, records
 from tests import record_factory as rf
 
 SUMMARY_FILTERS = [
@@ -72,14 +84,14 @@ def test_summaries_equal_a_full_recount_after_upserts(
     _import_in_files(tmp_path, engine, seed)
     kept = _rows(engine)
     with engine.begin() as conn:
-        hours = {row[0] for row in conn.execute(select(record_summary.c.hour_us))}
+        every_hour = {floor_hour(us) for (us,) in conn.execute(select(records.c.created_us))} | {
+            row.bucket_us for row in conn.execute(select(record_summary))
+        }
         conn.execute(record_summary.delete())
         conn.execute(provider_summary.delete())
-        summaries.refresh(
-            conn, hours | {h for (h,) in conn.execute(select(provider_summary.c.hour_us))}
-        )
+        summaries.refresh(conn, every_hour)
     assert _rows(engine) == kept
-    assert kept[0], "the summaries hold rows"
+    assert kept[0] and kept[1], "the summaries hold rows"
 
 
 @pytest.mark.parametrize("seed", [4, 5])
@@ -88,7 +100,7 @@ def test_summary_answers_equal_record_answers(seed: int, tmp_path: Path, engine:
     with engine.connect() as conn:
         for params in SUMMARY_FILTERS:
             flt = HistoryFilter.parse(params)
-            assert split(flt).hours is not None, params  # these do use the summaries
+            assert split(flt, RECORD_SUMMARY_FIELDS | PROVIDER_SUMMARY_FIELDS).buckets, params
             assert aggregates.total(conn, flt) == count_matches(conn, flt), params
             assert aggregates.counts(conn, flt) == raw.Counts.of(raw.kind_counts(conn, flt))
             if flt.provider is None:
@@ -99,14 +111,23 @@ def test_summary_answers_equal_record_answers(seed: int, tmp_path: Path, engine:
 
 
 def test_split_of_a_time_range() -> None:
-    hour = 3_600_000_000
-    flt = replace(HistoryFilter(), created_after=10 * hour + 5, created_before=13 * hour + 7)
-    plan = split(flt)
-    assert plan.hours is not None
-    assert (plan.hours.start, plan.hours.end) == (11 * hour, 13 * hour)
+    fields = RECORD_SUMMARY_FIELDS
+    flt = replace(HistoryFilter(), created_after=2 * DAY + 10 * HOUR + 5)
+    flt = replace(flt, created_before=5 * DAY + 3 * HOUR + 7)
+    plan = split(flt, fields)
+    assert plan.buckets == (
+        Buckets(DAY, 3 * DAY, 5 * DAY),
+        Buckets(HOUR, 2 * DAY + 11 * HOUR, 3 * DAY),
+        Buckets(HOUR, 5 * DAY, 5 * DAY + 3 * HOUR),
+    )
     assert [(p.created_after, p.created_before) for p in plan.raw] == [
-        (10 * hour + 5, 11 * hour),
-        (13 * hour, 13 * hour + 7),
+        (2 * DAY + 10 * HOUR + 5, 2 * DAY + 11 * HOUR),
+        (5 * DAY + 3 * HOUR, 5 * DAY + 3 * HOUR + 7),
     ]
-    assert split(replace(flt, created_before=10 * hour + 9)).hours is None
-    assert split(replace(flt, audit_id="x")).hours is None
+    within_a_day = replace(flt, created_before=2 * DAY + 15 * HOUR)
+    assert split(within_a_day, fields).buckets == (
+        Buckets(HOUR, 2 * DAY + 11 * HOUR, 2 * DAY + 15 * HOUR),
+    )
+    assert split(replace(flt, created_before=2 * DAY + 10 * HOUR + 9), fields).buckets is None
+    assert split(replace(flt, audit_id="x"), fields).buckets is None
+    assert split(HistoryFilter(), fields).buckets == (Buckets(DAY, None, None),)

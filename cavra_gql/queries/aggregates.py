@@ -1,7 +1,8 @@
-"""Aggregates answered from the hourly summaries where the filter allows, else from records.
+"""Aggregates answered from the summaries where the filter allows, else from the records.
 
-Each figure is the exact sum of its parts: summary hours plus raw partial hours at the edges
-of a time range, or the records alone for filters the summaries do not carry.
+Each figure is the exact sum of its parts: summary days and hours, plus the records of the
+partial hours at the ends of a time range, or the records alone for filters the summaries
+do not carry.
 """
 
 from __future__ import annotations
@@ -14,42 +15,50 @@ from cavra_gql.queries import dashboard as raw
 from cavra_gql.queries import history, summaries
 from cavra_gql.queries.dashboard import Counts, ProviderAttempts
 from cavra_gql.queries.filters import HistoryFilter
-from cavra_gql.queries.hours import split
+from cavra_gql.queries.hours import PROVIDER_SUMMARY_FIELDS, RECORD_SUMMARY_FIELDS, Split, split
+
+# The per-provider summaries answer "which providers" only without a provider filter.
+_PROVIDER_FIGURES = PROVIDER_SUMMARY_FIELDS - {"provider"}
+
+
+def _counting(flt: HistoryFilter) -> Split:
+    allowed = PROVIDER_SUMMARY_FIELDS if flt.provider is not None else RECORD_SUMMARY_FIELDS
+    return split(flt, allowed)
 
 
 def total(conn: Connection, flt: HistoryFilter) -> int:
     """Every match of `flt` (the history page's `total`)."""
-    plan = split(flt)
+    plan = _counting(flt)
     found = sum(history.count_matches(conn, part) for part in plan.raw)
-    if plan.hours is not None:
-        found += summaries.total(conn, flt, plan.hours)
+    if plan.buckets is not None:
+        found += summaries.total(conn, flt, plan.buckets)
     return found
 
 
 def counts(conn: Connection, flt: HistoryFilter) -> Counts:
-    plan = split(flt)
+    plan = _counting(flt)
     groups = [group for part in plan.raw for group in raw.kind_counts(conn, part)]
-    if plan.hours is not None:
-        groups += summaries.kind_counts(conn, flt, plan.hours)
+    if plan.buckets is not None:
+        groups += summaries.kind_counts(conn, flt, plan.buckets)
     return Counts.of(groups)
 
 
 def audit_delivery_providers(conn: Connection, flt: HistoryFilter) -> list[str]:
     """Sorted by code point (in Python: a PostgreSQL locale would sort otherwise)."""
-    plan = split(flt, allow_provider=False)
+    plan = split(flt, _PROVIDER_FIGURES)
     found: set[str] = set()
     for part in plan.raw:
         found |= raw.audit_delivery_providers(conn, part)
-    if plan.hours is not None:
-        found |= summaries.audit_delivery_providers(conn, flt, plan.hours)
+    if plan.buckets is not None:
+        found |= summaries.audit_delivery_providers(conn, flt, plan.buckets)
     return sorted(found)
 
 
 def provider_attempts(conn: Connection, flt: HistoryFilter) -> list[ProviderAttempts]:
-    plan = split(flt, allow_provider=False)
+    plan = split(flt, _PROVIDER_FIGURES)
     parts = [raw.provider_attempts(conn, part) for part in plan.raw]
-    if plan.hours is not None:
-        parts.append(summaries.provider_attempts(conn, flt, plan.hours))
+    if plan.buckets is not None:
+        parts.append(summaries.provider_attempts(conn, flt, plan.buckets))
     merged: dict[str, list[ProviderAttempts]] = {}
     for part in parts:
         for item in part:

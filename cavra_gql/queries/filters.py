@@ -126,15 +126,19 @@ class HistoryFilter:
         `table` is the records table (or an alias) or a summary table with the same column
         names; `per_provider` says its rows are per provider (a `provider` column naming one
         member of the record's provider set); `time=False` leaves the created range out.
+        Only history records are in these tables, so no condition selects the history itself.
         """
         c = table.c
-        found: list[ColumnElement[bool]] = [c.in_history == true()]
+        found: list[ColumnElement[bool]] = []
         if self.schedule_id is not None:
             v = self.schedule_id
             found.append(or_(c.schedule_id == v, c.event_id == v, c.nested_schedule_id == v))
         if self.provider is not None:
+            bit = kinds.PROVIDER_BITS.get(self.provider)
             if per_provider:
                 found.append(c.provider == self.provider)
+            elif bit is not None:
+                found.append(c.provider_mask.op("&")(bit) != 0)
             else:
                 found.append(_has_provider(table, self.provider))
         if self.provider_category is not None:

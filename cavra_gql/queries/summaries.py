@@ -1,4 +1,5 @@
-"""Hourly summary tables: rebuilt for the hours an import touched, read by the aggregates."""
+"""Hourly and daily summary tables: rebuilt for the buckets an import touched, read by the
+aggregates in place of the records they count."""
 
 from __future__ import annotations
 
@@ -31,10 +32,10 @@ from cavra_gql.queries.dashboard import (
     read_attempts,
 )
 from cavra_gql.queries.filters import HistoryFilter
-from cavra_gql.queries.hours import HOUR_US, HourRange, floor_bucket
+from cavra_gql.queries.hours import WIDTHS, Buckets, floor_bucket, floor_to
 from cavra_gql.queries.tables import provider_summary, providers, record_summary, records
 
-DIMENSIONS = (
+RECORD_DIMENSIONS = (
     "metadata_kind",
     "connector_delivery_source",
     "delivery_success",
@@ -42,53 +43,66 @@ DIMENSIONS = (
     "has_outstanding",
     "category_mask",
 )
+PROVIDER_DIMENSIONS = (
+    "metadata_kind",
+    "connector_delivery_source",
+    "delivery_success",
+    "category_mask",
+)
 
 
-def hour_runs(hours: Iterable[int]) -> list[tuple[int, int]]:
-    """Sorted hour starts as contiguous [start, end) ranges."""
-    runs: list[tuple[int, int]] = []
-    for hour in sorted(set(hours)):
-        if runs and runs[-1][1] == hour:
-            runs[-1] = (runs[-1][0], hour + HOUR_US)
+def runs(starts: Iterable[int], width: int) -> list[tuple[int, int]]:
+    """Bucket starts as sorted, contiguous [start, end) ranges."""
+    found: list[tuple[int, int]] = []
+    for start in sorted(set(starts)):
+        if found and found[-1][1] == start:
+            found[-1] = (found[-1][0], start + width)
         else:
-            runs.append((hour, hour + HOUR_US))
-    return runs
+            found.append((start, start + width))
+    return found
 
 
 def refresh(conn: Connection, hours: Iterable[int]) -> None:
-    """Recount the summaries of these hours from the records (in the caller's transaction)."""
-    for start, end in hour_runs(hours):
-        for table in (record_summary, provider_summary):
-            conn.execute(delete(table).where(table.c.hour_us >= start, table.c.hour_us < end))
-        in_run = and_(
-            records.c.in_history == true(),
-            records.c.created_us >= start,
-            records.c.created_us < end,
-        )
-        conn.execute(_record_rows(in_run))
-        conn.execute(_provider_rows(in_run))
+    """Recount the hours given, and the days holding them (in the caller's transaction)."""
+    touched = set(hours)
+    for width in WIDTHS:
+        for start, end in runs({floor_to(hour, width) for hour in touched}, width):
+            for table in (record_summary, provider_summary):
+                conn.execute(
+                    delete(table).where(
+                        table.c.width_us == width,
+                        table.c.bucket_us >= start,
+                        table.c.bucket_us < end,
+                    )
+                )
+            in_run = and_(records.c.created_us >= start, records.c.created_us < end)
+            conn.execute(_record_rows(width, in_run))
+            conn.execute(_provider_rows(width, in_run))
 
 
-def _record_rows(in_run: ColumnElement[bool]) -> Insert:
+def _record_rows(width: int, in_run: ColumnElement[bool]) -> Insert:
     r = records.c
-    hour = floor_bucket(r.created_us, HOUR_US)
-    dims = [r[name] for name in DIMENSIONS]
-    query = select(hour, *dims, literal(True), func.count()).where(in_run).group_by(hour, *dims)
-    columns = ["hour_us", *DIMENSIONS, "in_history", "record_count"]
+    bucket = floor_bucket(r.created_us, width)
+    dims = [r[name] for name in RECORD_DIMENSIONS]
+    query = (
+        select(literal(width), bucket, *dims, func.count()).where(in_run).group_by(bucket, *dims)
+    )
+    columns = ["width_us", "bucket_us", *RECORD_DIMENSIONS, "record_count"]
     return insert(record_summary).from_select(columns, query)
 
 
-def _provider_rows(in_run: ColumnElement[bool]) -> Insert:
+def _provider_rows(width: int, in_run: ColumnElement[bool]) -> Insert:
     r, p = records.c, providers.c
     audit_attempt = and_(
         r.metadata_kind == kinds.CONNECTOR_DELIVERY,
         r.connector_delivery_source == kinds.AUDIT_SOURCE,
         p.attempted == true(),
     )
-    dims = [r[name] for name in DIMENSIONS]
+    bucket = floor_bucket(r.created_us, width)
+    dims = [r[name] for name in PROVIDER_DIMENSIONS]
     ranked = (
         select(
-            floor_bucket(r.created_us, HOUR_US).label("hour_us"),
+            bucket.label("bucket_us"),
             p.provider,
             *dims,
             r.created_us,
@@ -98,7 +112,7 @@ def _provider_rows(in_run: ColumnElement[bool]) -> Insert:
             case((and_(audit_attempt, p.failed == true()), 1), else_=0).label("failure"),
             func.row_number()
             .over(
-                partition_by=[floor_bucket(r.created_us, HOUR_US), p.provider, *dims],
+                partition_by=[bucket, p.provider, *dims],
                 order_by=(audit_attempt.desc(), r.created_us.desc(), r.session_id),
             )
             .label("position"),
@@ -109,10 +123,10 @@ def _provider_rows(in_run: ColumnElement[bool]) -> Insert:
     )
     k = ranked.c
     first = and_(k.position == 1, k.attempt == 1)
-    keys = [k.hour_us, k.provider, *[k[name] for name in DIMENSIONS]]
+    keys = [k.bucket_us, k.provider, *[k[name] for name in PROVIDER_DIMENSIONS]]
     query = select(
+        literal(width),
         *keys,
-        literal(True),
         func.count(),
         func.sum(k.selected),
         func.sum(k.attempt),
@@ -125,10 +139,10 @@ def _provider_rows(in_run: ColumnElement[bool]) -> Insert:
         func.max(case((first, k.failure))) == 1,
     ).group_by(*keys)
     columns = [
-        "hour_us",
+        "width_us",
+        "bucket_us",
         "provider",
-        *DIMENSIONS,
-        "in_history",
+        *PROVIDER_DIMENSIONS,
         "record_count",
         "selected_count",
         "attempts",
@@ -143,49 +157,58 @@ def _provider_rows(in_run: ColumnElement[bool]) -> Insert:
     return insert(provider_summary).from_select(columns, query)
 
 
-def hour_conditions(table: Table, hours: HourRange) -> list[ColumnElement[bool]]:
+def in_buckets(table: Table, buckets: tuple[Buckets, ...]) -> ColumnElement[bool]:
     c = table.c
-    found = []
-    if hours.start is not None:
-        found.append(c.hour_us >= hours.start)
-    if hours.end is not None:
-        found.append(c.hour_us < hours.end)
-    return found
+    parts = []
+    for b in buckets:
+        bounds = [c.width_us == b.width]
+        if b.start is not None:
+            bounds.append(c.bucket_us >= b.start)
+        if b.end is not None:
+            bounds.append(c.bucket_us < b.end)
+        parts.append(and_(*bounds))
+    return or_(*parts)
 
 
-def summary_conditions(
-    flt: HistoryFilter, hours: HourRange
-) -> tuple[Table, list[ColumnElement[bool]]]:
-    """The summary table that answers `flt`, and its conditions."""
-    table = provider_summary if flt.provider is not None else record_summary
-    conditions = flt.conditions(table, per_provider=True, time=False)
-    return table, conditions + hour_conditions(table, hours)
+def _where(
+    table: Table, flt: HistoryFilter, buckets: tuple[Buckets, ...]
+) -> list[ColumnElement[bool]]:
+    return [*flt.conditions(table, per_provider=True, time=False), in_buckets(table, buckets)]
 
 
-def kind_counts(conn: Connection, flt: HistoryFilter, hours: HourRange) -> list[KindCount]:
-    table, conditions = summary_conditions(flt, hours)
+def _counting_table(flt: HistoryFilter) -> Table:
+    return provider_summary if flt.provider is not None else record_summary
+
+
+def kind_counts(
+    conn: Connection, flt: HistoryFilter, buckets: tuple[Buckets, ...]
+) -> list[KindCount]:
+    table = _counting_table(flt)
     c = table.c
     keys = (c.metadata_kind, c.connector_delivery_source, c.delivery_success)
-    query = select(*keys, func.sum(c.record_count)).where(*conditions).group_by(*keys)
+    query = (
+        select(*keys, func.sum(c.record_count)).where(*_where(table, flt, buckets)).group_by(*keys)
+    )
     return [KindCount(row[0], row[1], row[2], int(row[3])) for row in conn.execute(query)]
 
 
-def total(conn: Connection, flt: HistoryFilter, hours: HourRange) -> int:
-    table, conditions = summary_conditions(flt, hours)
-    c = table.c
-    query = select(func.coalesce(func.sum(c.record_count), 0)).where(*conditions)
+def total(conn: Connection, flt: HistoryFilter, buckets: tuple[Buckets, ...]) -> int:
+    table = _counting_table(flt)
+    query = select(func.coalesce(func.sum(table.c.record_count), 0)).where(
+        *_where(table, flt, buckets)
+    )
     return int(conn.execute(query).scalar_one())
 
 
-def audit_delivery_providers(conn: Connection, flt: HistoryFilter, hours: HourRange) -> set[str]:
+def audit_delivery_providers(
+    conn: Connection, flt: HistoryFilter, buckets: tuple[Buckets, ...]
+) -> set[str]:
     s = provider_summary.c
-    conditions = flt.conditions(provider_summary, per_provider=True, time=False)
     query = (
         select(s.provider)
         .distinct()
         .where(
-            *conditions,
-            *hour_conditions(provider_summary, hours),
+            *_where(provider_summary, flt, buckets),
             or_(
                 and_(s.metadata_kind == kinds.AUDIT_DELIVERY_PLAN, s.selected_count > 0),
                 s.attempts > 0,
@@ -196,7 +219,7 @@ def audit_delivery_providers(conn: Connection, flt: HistoryFilter, hours: HourRa
 
 
 def provider_attempts(
-    conn: Connection, flt: HistoryFilter, hours: HourRange
+    conn: Connection, flt: HistoryFilter, buckets: tuple[Buckets, ...]
 ) -> list[ProviderAttempts]:
     s = provider_summary.c
     ranked = (
@@ -212,11 +235,7 @@ def provider_attempts(
             s.latest_failed,
             first_in_order(s.provider, s.latest_us, s.latest_session_id).label("position"),
         )
-        .where(
-            *flt.conditions(provider_summary, per_provider=True, time=False),
-            *hour_conditions(provider_summary, hours),
-            s.attempts > 0,
-        )
+        .where(*_where(provider_summary, flt, buckets), s.attempts > 0)
         .subquery("ranked")
     )
     return read_attempts(conn, attempts_from(ranked, ranked.c.attempts, ranked.c.failures))

@@ -6,6 +6,7 @@ from sqlalchemy import Table
 
 from cavra_gql.models import (
     EvidenceRecord,
+    OtherRecord,
     ProviderSummary,
     RecordProvider,
     RecordSummary,
@@ -17,3 +18,4 @@ providers: Table = RecordProvider.__table__  # type: ignore[attr-defined]
 required_routes: Table = RequiredRoute.__table__  # type: ignore[attr-defined]
 record_summary: Table = RecordSummary.__table__  # type: ignore[attr-defined]
 provider_summary: Table = ProviderSummary.__table__  # type: ignore[attr-defined]
+other_records: Table = OtherRecord.__table__  # type: ignore[attr-defined]

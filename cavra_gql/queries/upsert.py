@@ -10,7 +10,7 @@ from sqlalchemy import Connection, Table, delete, select
 
 from cavra_gql.derive import derive
 from cavra_gql.queries.hours import floor_hour
-from cavra_gql.queries.tables import providers, records, required_routes
+from cavra_gql.queries.tables import other_records, providers, records, required_routes
 
 BATCH = 500
 
@@ -32,7 +32,6 @@ class UpsertCounts:
     new: int = 0
     updated: int = 0
     unchanged: int = 0
-    session_ids: list[str] = field(default_factory=list)
     # Hour buckets whose summaries the write changed (old and new instants).
     touched_hours: set[int] = field(default_factory=set)
 
@@ -40,37 +39,39 @@ class UpsertCounts:
         self.new += other.new
         self.updated += other.updated
         self.unchanged += other.unchanged
-        self.session_ids.extend(other.session_ids)
         self.touched_hours |= other.touched_hours
 
 
 def upsert(conn: Connection, batch: Sequence[Prepared]) -> UpsertCounts:
     """Store a batch (at most BATCH records; a later duplicate wins) in the open transaction."""
     latest = {item.session_id: item for item in batch}
-    query = select(records.c.session_id, records.c.record_json, records.c.created_us).where(
-        records.c.session_id.in_(list(latest))
-    )
+    ids = list(latest)
     stored: dict[str, str] = {}
-    stored_us: dict[str, int] = {}
-    for row in conn.execute(query):
-        stored[row.session_id] = row.record_json
-        stored_us[row.session_id] = row.created_us
+    history_hours: dict[str, int] = {}
+    for table in (records, other_records):
+        query = select(table.c.session_id, table.c.record_json, table.c.created_us).where(
+            table.c.session_id.in_(ids)
+        )
+        for row in conn.execute(query):
+            stored[row.session_id] = row.record_json
+            if table is records:
+                history_hours[row.session_id] = floor_hour(row.created_us)
     changed = [item for item in latest.values() if stored.get(item.session_id) != item.record_json]
-    counts = UpsertCounts(unchanged=len(latest) - len(changed))
     replaced = [item.session_id for item in changed if item.session_id in stored]
-    counts.updated = len(replaced)
-    counts.new = len(changed) - len(replaced)
-    counts.session_ids = [item.session_id for item in changed]
-    counts.touched_hours = {floor_hour(item.created_us) for item in changed} | {
-        floor_hour(stored_us[sid]) for sid in replaced
-    }
+    counts = UpsertCounts(
+        new=len(changed) - len(replaced),
+        updated=len(replaced),
+        unchanged=len(latest) - len(changed),
+    )
     if replaced:
-        for table in (required_routes, providers, records):
+        for table in (required_routes, providers, records, other_records):
             conn.execute(delete(table).where(table.c.session_id.in_(replaced)))
-    if not changed:
-        return counts
     derived = [derive(item.record, item.created_us, item.record_json) for item in changed]
-    _insert_many(conn, records, [d.row for d in derived])
+    history = [d for d in derived if d.in_history]
+    counts.touched_hours = {floor_hour(d.row["created_us"]) for d in history}
+    counts.touched_hours.update(history_hours[sid] for sid in replaced if sid in history_hours)
+    _insert_many(conn, other_records, [d.row for d in derived if not d.in_history])
+    _insert_many(conn, records, [d.row for d in history])
     _insert_many(
         conn,
         providers,
@@ -82,7 +83,7 @@ def upsert(conn: Connection, batch: Sequence[Prepared]) -> UpsertCounts:
                 "attempted": role.attempted,
                 "failed": role.failed,
             }
-            for d in derived
+            for d in history
             for role in d.providers
         ],
     )
@@ -91,7 +92,7 @@ def upsert(conn: Connection, batch: Sequence[Prepared]) -> UpsertCounts:
         required_routes,
         [
             {"session_id": d.row["session_id"], "position": position, "provider": provider}
-            for d in derived
+            for d in history
             for position, provider in enumerate(d.required)
         ],
     )
