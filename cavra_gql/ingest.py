@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import multiprocessing
+import os
 import time
-from collections.abc import Callable, Iterable
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -11,7 +15,7 @@ from sqlalchemy import Engine
 
 from cavra_gql import jsontext, readers
 from cavra_gql.db import refresh_statistics
-from cavra_gql.derive import MAX_INDEXED_LENGTH, indexable
+from cavra_gql.derive import MAX_INDEXED_LENGTH, derive, indexable
 from cavra_gql.errors import IngestError
 from cavra_gql.instants import parse_instant
 from cavra_gql.queries import summaries
@@ -22,6 +26,10 @@ MAX_LISTED_PROBLEMS = 20
 # After a large import the planner's statistics are stale; refresh them in the same go.
 ANALYZE_AFTER = 10_000
 PROGRESS_EVERY_SECONDS = 2.0
+# Files this large are parsed, validated and redacted by worker processes while the main
+# process writes; below it, starting workers costs more than it saves.
+PARALLEL_FROM_BYTES = 16 * 1024 * 1024
+MAX_WORKERS = 4
 
 Progress = Callable[[str, int], None]
 
@@ -64,7 +72,11 @@ def _required_text(value: dict[str, object], field: str, where: str) -> str:
 
 
 def prepare(value: object, where: str, raw: bytes | None = None) -> Prepared:
-    """Validate one parsed record and redact it (SPEC §5, §7); `raw` is its JSON text."""
+    """Validate one parsed record, redact it (SPEC §5, §7) and derive its rows.
+
+    `raw` is the record's JSON text when known: without anything §7 acts on in it, the
+    redaction walk is skipped.
+    """
     if not isinstance(value, dict):
         raise RecordProblem(where, None, f"expected a JSON object, found {type(value).__name__}")
     session_id = _required_text(value, "session_id", where)
@@ -83,7 +95,61 @@ def prepare(value: object, where: str, raw: bytes | None = None) -> Prepared:
         text = jsontext.dumps(record)
     except ValueError as error:
         raise RecordProblem(where, None, str(error)) from None
-    return Prepared(session_id, created_us, record, text)
+    return Prepared(session_id, text, derive(record, created_us, text))
+
+
+def _parse(raw: bytes, where: str) -> object:
+    try:
+        return jsontext.loads(raw)
+    except ValueError as error:
+        try:
+            raw.decode("utf-8")
+        except UnicodeDecodeError as bad:
+            raise RecordProblem(where, None, f"not UTF-8 text (byte {bad.start + 1})") from None
+        raise RecordProblem(where, None, str(error)) from None
+
+
+def prepare_items(items: list[readers.Item]) -> list[Prepared | str]:
+    """Each item ready to store, or the text of its problem (run in worker processes)."""
+    done: list[Prepared | str] = []
+    for where, raw, value, reason in items:
+        try:
+            if reason is not None:
+                raise RecordProblem(where, None, reason)
+            if raw is not None:
+                value = _parse(raw, where)
+            done.append(prepare(value, where, raw))
+        except RecordProblem as problem:
+            done.append(str(problem))
+    return done
+
+
+def _chunks(items: Iterable[readers.Item]) -> Iterator[list[readers.Item]]:
+    chunk: list[readers.Item] = []
+    for item in items:
+        chunk.append(item)
+        if len(chunk) >= BATCH:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+def _prepared(items: Iterable[readers.Item], workers: int) -> Iterator[list[Prepared | str]]:
+    """Prepared chunks in file order; with workers, parsed and redacted in other processes,
+    a bounded number of chunks in flight so memory stays flat whatever the file size."""
+    if workers <= 1:
+        yield from map(prepare_items, _chunks(items))
+        return
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+        pending: deque[Future[list[Prepared | str]]] = deque()
+        for chunk in _chunks(items):
+            pending.append(pool.submit(prepare_items, chunk))
+            if len(pending) >= 2 * workers:
+                yield pending.popleft().result()
+        while pending:
+            yield pending.popleft().result()
 
 
 def store(
@@ -91,34 +157,27 @@ def store(
     items: Iterable[readers.Item],
     origin: str,
     progress: Progress | None = None,
+    *,
+    workers: int = 1,
 ) -> Summary:
     """Validate and store every item in one transaction; any problem imports nothing."""
     problems: list[str] = []
     counts = UpsertCounts()
     read = 0
-    batch: list[Prepared] = []
-    started = last_report = time.monotonic()
+    last_report = time.monotonic()
     with engine.begin() as conn:
-        for where, value, reason, raw in items:
-            read += 1
-            try:
-                if reason is not None:
-                    raise RecordProblem(where, None, reason)
-                batch.append(prepare(value, where, raw))
-            except RecordProblem as problem:
-                problems.append(str(problem))
-            if len(batch) >= BATCH:
-                if not problems:
-                    counts.add(upsert(conn, batch))
-                batch.clear()
+        for chunk in _prepared(items, workers):
+            read += len(chunk)
+            ready = [item for item in chunk if isinstance(item, Prepared)]
+            problems.extend(item for item in chunk if isinstance(item, str))
+            if not problems:  # after the first problem nothing is written, only checked
+                counts.add(upsert(conn, ready))
             now = time.monotonic()
-            if progress and now - last_report >= PROGRESS_EVERY_SECONDS and now > started:
+            if progress and now - last_report >= PROGRESS_EVERY_SECONDS:
                 progress(origin, read)
                 last_report = now
         if problems:  # raising inside the transaction rolls it back
             raise IngestError(_problem_report(origin, problems))
-        if batch:
-            counts.add(upsert(conn, batch))
         summaries.refresh(conn, counts.touched_hours)
         if counts.new + counts.updated >= ANALYZE_AFTER:
             refresh_statistics(conn)
@@ -137,10 +196,12 @@ def ingest_file(engine: Engine, path: Path, progress: Progress | None = None) ->
     """Import one file of any supported format (SPEC §5)."""
     if not path.is_file():
         raise IngestError(f"{path}: no such file")
-    return store(engine, readers.read(path), str(path), progress)
+    size = path.stat().st_size
+    workers = min(os.cpu_count() or 1, MAX_WORKERS) if size >= PARALLEL_FROM_BYTES else 1
+    return store(engine, readers.read(path), str(path), progress, workers=workers)
 
 
 def ingest_values(engine: Engine, values: Iterable[object], origin: str) -> Summary:
     """Import already-parsed records (the demo history, the write mutation)."""
-    items = ((f"index {index}", value, None, None) for index, value in enumerate(values))
+    items = ((f"index {index}", None, value, None) for index, value in enumerate(values))
     return store(engine, items, origin)

@@ -77,11 +77,15 @@ class EvidenceRecord(SQLModel, table=True):
         sparse("ix_evidence_records_delivery_id", "delivery_id"),
         sparse("ix_evidence_records_cadence", "cadence", Column("created_us").desc()),
         # Acknowledgements by route, for the outstanding-acknowledgement check.
+        # (The masks and instants ride along so time and category filters stay in the index.)
         sparse(
             "ix_evidence_records_acknowledgement",
             "acknowledgement_state",
             "schedule_id",
             "provider",
+            "created_us",
+            "category_mask",
+            "provider_mask",
         ),
         # Notification plans per schedule, newest first: the first plan of each schedule.
         sparse(
@@ -89,6 +93,8 @@ class EvidenceRecord(SQLModel, table=True):
             "route_schedule_key",
             Column("created_us").desc(),
             "session_id",
+            "category_mask",
+            "provider_mask",
         ),
     )
 

@@ -10,9 +10,10 @@ from cavra_gql import jsontext
 
 SQLITE_HEADER = b"SQLite format 3\x00"
 
-# One item of a file: where it stands (for error messages), the parsed value or the reason it
-# could not be parsed, and its JSON text when the reader had it on its own (else None).
-Item = tuple[str, object | None, str | None, bytes | None]
+# One item of a file: where it stands (for error messages), its JSON text when the reader has
+# it on its own (left to parse, possibly in another process), else the parsed value, and the
+# reason the reader could not read it, if any.
+Item = tuple[str, bytes | None, object, str | None]
 
 
 def detect(path: Path) -> str:
@@ -59,61 +60,49 @@ def _read_ndjson(path: Path) -> Iterator[Item]:
         for number, raw in enumerate(handle, start=1):
             if number == 1:
                 raw = raw.removeprefix(b"\xef\xbb\xbf")
-            if not raw.strip():
-                continue
-            where = f"line {number}"
-            try:
-                raw.decode("utf-8")  # orjson would say less about where the bad byte is
-                yield where, jsontext.loads(raw), None, raw
-            except UnicodeDecodeError as error:
-                yield where, None, f"not UTF-8 text (byte {error.start + 1})", None
-            except ValueError as error:
-                yield where, None, str(error), None
+            if raw.strip():
+                yield f"line {number}", raw, None, None
 
 
 def _read_document(path: Path, kind: str) -> Iterator[Item]:
     try:
         value = jsontext.loads(path.read_bytes().decode("utf-8-sig"))
     except UnicodeDecodeError as error:
-        yield "document", None, f"not UTF-8 text (byte {error.start + 1})", None
+        yield "document", None, None, f"not UTF-8 text (byte {error.start + 1})"
         return
     except ValueError as error:
-        yield "document", None, str(error), None
+        yield "document", None, None, str(error)
         return
     if isinstance(value, dict):
         items = value.get("items")
         if not isinstance(items, list):
-            yield "document", None, "a JSON object without an `items` list", None
+            yield "document", None, None, "a JSON object without an `items` list"
             return
         value = items
     if not isinstance(value, list):
-        yield "document", None, f"expected a JSON {kind}, found {type(value).__name__}", None
+        yield "document", None, None, f"expected a JSON {kind}, found {type(value).__name__}"
         return
     for index, item in enumerate(value):
-        yield f"index {index}", item, None, None
+        yield f"index {index}", None, item, None
 
 
 def _read_sqlite(path: Path) -> Iterator[Item]:
     try:
         connection = sqlite3.connect(f"file:{path.resolve()}?mode=ro", uri=True)
     except sqlite3.Error as error:
-        yield "database", None, f"cannot open the SQLite database: {error}", None
+        yield "database", None, None, f"cannot open the SQLite database: {error}"
         return
     try:
         rows = connection.execute("SELECT rowid, payload FROM evidence_metadata ORDER BY rowid")
         for index, (rowid, payload) in enumerate(rows):
             where = f"index {index} (rowid {rowid})"
-            try:
-                raw = payload.encode("utf-8") if isinstance(payload, str) else payload
-                if not isinstance(raw, bytes):
-                    raise ValueError(f"payload is {type(payload).__name__}, not JSON text")
-                raw.decode("utf-8")
-                yield where, jsontext.loads(raw), None, raw
-            except UnicodeError as error:
-                yield where, None, f"payload is not UTF-8 text: {error}", None
-            except ValueError as error:
-                yield where, None, f"payload: {error}", None
+            if isinstance(payload, str):
+                yield where, payload.encode("utf-8", "surrogatepass"), None, None
+            elif isinstance(payload, bytes):
+                yield where, payload, None, None
+            else:
+                yield where, None, None, f"payload is {type(payload).__name__}, not JSON text"
     except sqlite3.Error as error:
-        yield "database", None, f"no readable evidence_metadata(payload) table: {error}", None
+        yield "database", None, None, f"no readable evidence_metadata(payload) table: {error}"
     finally:
         connection.close()

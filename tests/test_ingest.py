@@ -234,3 +234,21 @@ def test_progress_is_reported_on_long_files(
     ingest_file(engine, path, lambda origin, read: reports.append((origin, read)))
     assert reports and reports[-1][0] == str(path)
     assert [read for _, read in reports] == sorted(read for _, read in reports)
+
+
+def test_worker_processes_import_the_same_and_refuse_the_same(
+    tmp_path: Path, engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import cavra_gql.ingest as ingest_module
+
+    monkeypatch.setattr(ingest_module, "PARALLEL_FROM_BYTES", 0)
+    monkeypatch.setattr(ingest_module, "BATCH", 3)  # several chunks in flight
+    items = fc.extended_history() * 2  # every record twice: the later copy wins
+    path = _write_ndjson(tmp_path / "big.ndjson", items)
+    summary = ingest_file(engine, path)
+    assert summary.read == len(items)
+    assert _stored_ids(engine) == sorted({item["session_id"] for item in items})
+
+    bad = _write_ndjson(tmp_path / "bad.ndjson", [*items[:7], GOOD | {"created_at": "?"}, GOOD])
+    with pytest.raises(IngestError, match="line 8: field created_at"):
+        ingest_file(engine, bad)

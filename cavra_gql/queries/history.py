@@ -12,6 +12,7 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, Connection, and_, func, or_, select
 
+from cavra_gql import jsontext
 from cavra_gql.errors import BadInput
 from cavra_gql.instants import to_datetime
 from cavra_gql.queries.filters import HistoryFilter
@@ -72,12 +73,12 @@ class RecordRow:
 
     @cached_property
     def record(self) -> dict[str, Any]:
-        value: dict[str, Any] = json.loads(self.record_json)
+        value: dict[str, Any] = jsontext.loads(self.record_json)
         return value
 
     @cached_property
     def providers(self) -> list[str]:
-        value: list[str] = json.loads(self._providers_json)
+        value: list[str] = jsontext.loads(self._providers_json)
         return value
 
     @property

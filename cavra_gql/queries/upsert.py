@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Table, delete, select
 
-from cavra_gql.derive import derive
+from cavra_gql.derive import Derived
 from cavra_gql.queries.hours import floor_hour
 from cavra_gql.queries.tables import other_records, providers, records, required_routes
 
@@ -17,12 +17,11 @@ BATCH = 500
 
 @dataclass(frozen=True, slots=True)
 class Prepared:
-    """A validated, redacted record ready to store."""
+    """A validated, redacted record ready to store, with its derived rows."""
 
     session_id: str
-    created_us: int
-    record: dict[str, Any]
     record_json: str
+    derived: Derived
 
 
 @dataclass(slots=True)
@@ -66,7 +65,7 @@ def upsert(conn: Connection, batch: Sequence[Prepared]) -> UpsertCounts:
     if replaced:
         for table in (required_routes, providers, records, other_records):
             conn.execute(delete(table).where(table.c.session_id.in_(replaced)))
-    derived = [derive(item.record, item.created_us, item.record_json) for item in changed]
+    derived = [item.derived for item in changed]
     history = [d for d in derived if d.in_history]
     counts.touched_hours = {floor_hour(d.row["created_us"]) for d in history}
     counts.touched_hours.update(history_hours[sid] for sid in replaced if sid in history_hours)

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 import strawberry
 from graphql import GraphQLError
-from strawberry.extensions import MaskErrors, SchemaExtension
+from strawberry.extensions import MaskErrors, ParserCache, SchemaExtension, ValidationCache
 from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext
 
@@ -75,5 +75,11 @@ def build_schema() -> Schema:
         query=Query,
         types=list(RECORD_TYPES),
         config=StrawberryConfig(default_resolver=default_resolver),
-        extensions=[CloseConnection, lambda: MaskErrors(should_mask_error=_unexpected)],
+        extensions=[
+            CloseConnection,
+            # Auditors and the sandbox send the same few documents again and again.
+            lambda: ParserCache(maxsize=256),
+            lambda: ValidationCache(maxsize=256),
+            lambda: MaskErrors(should_mask_error=_unexpected),
+        ],
     )
