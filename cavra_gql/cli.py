@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -26,6 +28,12 @@ def _parser() -> argparse.ArgumentParser:
     api.add_argument("--port", type=int, default=8000)
     api.add_argument("--database", help=database_help)
     api.add_argument("--demo", action="store_true", help="load the bundled demo history first")
+    api.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        help="API processes sharing the port and the database (use PostgreSQL for several)",
+    )
 
     ingest = commands.add_parser("ingest", help="import CAVRA stores and exports")
     ingest.add_argument("paths", nargs="+", type=Path, metavar="PATH")
@@ -43,7 +51,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     settings = Settings.from_env(database_url=args.database)
     if args.command == "ingest":
         return _ingest(settings, args.paths)
-    return _serve(settings, args.host, args.port, demo=args.demo)
+    return _serve(settings, args.host, args.port, demo=args.demo, workers=args.workers)
 
 
 def _export_schema(output: Path | None) -> int:
@@ -79,7 +87,7 @@ def _ingest(settings: Settings, paths: list[Path]) -> int:
     return 1 if failed else 0
 
 
-def _serve(settings: Settings, host: str, port: int, *, demo: bool) -> int:
+def _serve(settings: Settings, host: str, port: int, *, demo: bool, workers: int) -> int:
     import uvicorn
 
     from cavra_gql.app import create_app
@@ -95,7 +103,15 @@ def _serve(settings: Settings, host: str, port: int, *, demo: bool) -> int:
         finally:
             engine.dispose()
     print(f"cavra-gql: GraphiQL at http://{host}:{port}/graphql, sandbox at /sandbox/", flush=True)
-    uvicorn.run(create_app(settings), host=host, port=port, log_level="info")
+    if workers > 1:
+        # Worker processes build their own app from the environment.
+        os.environ["CAVRA_GQL_DATABASE_URL"] = settings.database_url
+        uvicorn.run(
+            "cavra_gql.app:app_from_env", factory=True, host=host, port=port, workers=workers
+        )
+    else:
+        app = create_app(replace(settings, freeze_gc=True))
+        uvicorn.run(app, host=host, port=port, log_level="info")
     return 0
 
 

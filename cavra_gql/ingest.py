@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import sys
 import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
@@ -198,7 +199,16 @@ def ingest_file(engine: Engine, path: Path, progress: Progress | None = None) ->
         raise IngestError(f"{path}: no such file")
     size = path.stat().st_size
     workers = min(os.cpu_count() or 1, MAX_WORKERS) if size >= PARALLEL_FROM_BYTES else 1
+    if not _can_spawn():
+        workers = 1
     return store(engine, readers.read(path), str(path), progress, workers=workers)
+
+
+def _can_spawn() -> bool:
+    """Spawned workers re-import the main module; a program read from stdin cannot be."""
+    main = sys.modules.get("__main__")
+    path = getattr(main, "__file__", None)
+    return path is None or Path(path).is_file()
 
 
 def ingest_values(engine: Engine, values: Iterable[object], origin: str) -> Summary:

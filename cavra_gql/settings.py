@@ -21,6 +21,7 @@ class Settings:
     database_url: str = DEFAULT_DATABASE_URL
     cors_origins: tuple[str, ...] = field(default=DEFAULT_CORS_ORIGINS)
     graphiql: bool = True
+    freeze_gc: bool = False  # for long-running servers (see app.create_app)
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: object) -> Settings:

@@ -138,3 +138,16 @@ def test_after_with_zero_offset_is_allowed(load: Loader, graphql) -> None:
         {"after": first["pageInfo"]["endCursor"]},
     )
     assert page["rollbackDrillNotifications"]["items"] == [{"id": EXPECTED_ORDER[1]}]
+
+
+def test_one_record_by_id(load: Loader, graphql: GraphQLClient) -> None:
+    load([*ORDER_CASES, rf.excluded_record(session_id="outside")])
+    query = "query($id: ID!) { rollbackDrillNotification(id: $id) { id __typename createdAt } }"
+    found = graphql.data(query, {"id": "é"})["rollbackDrillNotification"]
+    assert found == {
+        "id": "é",
+        "__typename": "NotificationPlan",
+        "createdAt": "2026-11-01T12:00:00+00:00",
+    }
+    assert graphql.data(query, {"id": "missing"})["rollbackDrillNotification"] is None
+    assert graphql.data(query, {"id": "outside"})["rollbackDrillNotification"] is None

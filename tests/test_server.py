@@ -89,3 +89,25 @@ def test_cli_usage_errors(argv: list[str]) -> None:
     )
     assert result.returncode == 2
     assert "usage: cavra-gql" in result.stderr
+
+
+def test_several_api_processes_share_one_database(database_url: str, tmp_path: Path) -> None:
+    from cavra_gql.db import make_engine
+    from cavra_gql.ingest import ingest_values
+    from tests.filter_cases import worked_example
+
+    engine = make_engine(database_url)
+    ingest_values(engine, worked_example(), "worked example")
+    engine.dispose()
+    with running_api(database_url, "--workers", "2") as base:
+        totals = {
+            httpx.get(base + HISTORY_URL, headers={"Connection": "close"}).json()["total"]
+            for _ in range(20)
+        }
+        pids = subprocess.run(
+            ["pgrep", "-f", "cavra_gql.app:app_from_env|multiprocessing.spawn"],
+            capture_output=True,
+            text=True,
+        ).stdout.split()
+    assert totals == {4}
+    assert len(pids) >= 2

@@ -123,3 +123,10 @@ def count_matches(conn: Connection, flt: HistoryFilter) -> int:
     """How many records match, before paging (one statement)."""
     query = select(func.count()).select_from(records).where(*flt.conditions())
     return int(conn.execute(query).scalar_one())
+
+
+def fetch_record(conn: Connection, session_id: str) -> RecordRow | None:
+    """One history record by session_id (records outside the history are not served)."""
+    query = select(*ROW_COLUMNS).where(records.c.session_id == session_id)
+    row = conn.execute(query).first()
+    return None if row is None else RecordRow(row)

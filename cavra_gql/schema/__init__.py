@@ -15,8 +15,12 @@ from cavra_gql.schema.dashboard import (
     RollbackDrillNotificationDashboard,
     rollback_drill_notification_dashboard,
 )
-from cavra_gql.schema.history import RollbackDrillNotificationPage, rollback_drill_notifications
-from cavra_gql.schema.records import RECORD_TYPES
+from cavra_gql.schema.history import (
+    RollbackDrillNotificationPage,
+    rollback_drill_notification,
+    rollback_drill_notifications,
+)
+from cavra_gql.schema.records import RECORD_TYPES, DrillRecord
 from cavra_gql.schema.trend import TrendPoint, audit_delivery_trend_field
 from cavra_gql.schema.views import default_resolver
 
@@ -30,6 +34,10 @@ class Query:
             "acknowledgements, escalation plans, acknowledgement audit packages, audit delivery "
             "plans and connector deliveries. Filters combine with AND; blank means no filter."
         ),
+    )
+    rollback_drill_notification: DrillRecord | None = strawberry.field(
+        resolver=rollback_drill_notification,
+        description="One history record by its id (session_id); null when there is none.",
     )
     rollback_drill_notification_dashboard: RollbackDrillNotificationDashboard = strawberry.field(
         resolver=rollback_drill_notification_dashboard,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from functools import cached_property
-from typing import Any
+from typing import Annotated, Any
 
 import strawberry
 from sqlalchemy import Connection
@@ -11,7 +11,7 @@ from sqlalchemy import Connection
 from cavra_gql.errors import BadInput
 from cavra_gql.queries import aggregates
 from cavra_gql.queries.filters import MAX_LIMIT, HistoryFilter
-from cavra_gql.queries.history import Cursor, Page, PageRequest, fetch_page
+from cavra_gql.queries.history import Cursor, Page, PageRequest, fetch_page, fetch_record
 from cavra_gql.schema.arguments import (
     FILTER_PARAMETERS,
     PAGING_PARAMETERS,
@@ -86,3 +86,13 @@ def rollback_drill_notifications(info: Info, **values: Any) -> RollbackDrillNoti
     flt = history_filter(values)
     request = _page_request(values.get("limit"), values.get("offset"), values.get("after"))
     return PageAnswer(info.context.conn, flt, request)  # type: ignore[return-value]
+
+
+def rollback_drill_notification(
+    info: Info,
+    id: Annotated[strawberry.ID, strawberry.argument(description="The record's session_id.")],
+) -> DrillRecord | None:
+    row = fetch_record(info.context.conn, str(id))
+    if row is None:
+        return None
+    return RecordView(row, TYPE_OF_KIND[row.metadata_kind])  # type: ignore[return-value]
