@@ -12,7 +12,7 @@ from sqlalchemy import Connection
 
 from cavra_gql import kinds
 from cavra_gql.instants import to_datetime
-from cavra_gql.queries import aggregates
+from cavra_gql.queries import aggregates, outstanding
 from cavra_gql.queries import dashboard as raw
 from cavra_gql.queries.filters import HistoryFilter
 from cavra_gql.queries.history import PageRequest, RecordRow, fetch_page
@@ -144,8 +144,8 @@ class Dashboard:
         return aggregates.provider_attempts(self.conn, self.filter)
 
     @cached_property
-    def _outstanding(self) -> tuple[int, list[raw.OutstandingRoute]]:
-        return raw.outstanding_routes(self.conn, self.filter)
+    def _outstanding(self) -> tuple[int, list[outstanding.OutstandingRoute]]:
+        return outstanding.outstanding_routes(self.conn, self.filter)
 
     @cached_property
     def latest(self) -> list[RecordRow]:
@@ -156,7 +156,7 @@ class Dashboard:
         return self._outstanding[0]
 
     @property
-    def outstanding_acknowledgements(self) -> list[raw.OutstandingRoute]:
+    def outstanding_acknowledgements(self) -> list[outstanding.OutstandingRoute]:
         return self._outstanding[1]
 
     @property

@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import Engine, select
 
 from cavra_gql.ingest import ingest_file
-from cavra_gql.queries import aggregates, summaries
+from cavra_gql.queries import aggregates, summaries, trend
 from cavra_gql.queries import dashboard as raw
 from cavra_gql.queries.filters import HistoryFilter
 from cavra_gql.queries.history import count_matches
@@ -104,6 +104,12 @@ def test_summary_answers_equal_record_answers(seed: int, tmp_path: Path, engine:
             assert aggregates.total(conn, flt) == count_matches(conn, flt), params
             assert aggregates.counts(conn, flt) == raw.Counts.of(raw.kind_counts(conn, flt))
             if flt.provider is None:
+                for width in (HOUR, DAY):
+                    from_records = sorted(trend._raw(conn, flt, width))
+                    assert [
+                        (t.bucket_start_us, t.attempts, t.failures)
+                        for t in trend.audit_delivery_trend(conn, flt, width)
+                    ] == from_records, (params, width)
                 assert aggregates.audit_delivery_providers(conn, flt) == sorted(
                     raw.audit_delivery_providers(conn, flt)
                 )

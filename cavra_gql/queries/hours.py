@@ -77,8 +77,9 @@ def _before(a: int | None, b: int | None) -> bool:
     return a is None or b is None or a < b
 
 
-def split(flt: HistoryFilter, allowed: frozenset[str]) -> Split:
-    """Days, then hours, from the summaries; the partial hours at the ends from the records."""
+def split(flt: HistoryFilter, allowed: frozenset[str], *, days: bool = True) -> Split:
+    """Days (unless `days` is false), then hours, from the summaries; the partial hours at the
+    ends from the records."""
     if not flt.fields_set() <= allowed:
         return Split(None, (flt,))
     lo, hi = flt.created_after, flt.created_before
@@ -91,7 +92,7 @@ def split(flt: HistoryFilter, allowed: frozenset[str]) -> Split:
     if hi is not None and hour_end is not None and hour_end < hi:
         raw.append(replace(flt, created_after=hour_end, created_before=hi))
     day_start, day_end = _whole(hour_start, hour_end, DAY_US)
-    if not _before(day_start, day_end):
+    if not days or not _before(day_start, day_end):
         return Split((Buckets(HOUR_US, hour_start, hour_end),), tuple(raw))
     buckets = [Buckets(DAY_US, day_start, day_end)]
     if hour_start is not None and day_start is not None and hour_start < day_start:

@@ -10,7 +10,8 @@ import strawberry
 
 from cavra_gql.errors import BadInput
 from cavra_gql.instants import to_datetime
-from cavra_gql.queries.trend import DAY_US, HOUR_US, audit_delivery_trend
+from cavra_gql.queries.hours import DAY_US, HOUR_US
+from cavra_gql.queries.trend import audit_delivery_trend
 from cavra_gql.schema.arguments import FILTER_PARAMETERS, history_filter, with_arguments
 from cavra_gql.schema.context import Info
 from cavra_gql.schema.fields import doc
