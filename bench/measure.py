@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from sqlalchemy import Engine, event
 
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 REPO = Path(__file__).resolve().parents[1]
@@ -28,6 +29,7 @@ class Timing:
 
     samples_ms: list[float] = field(default_factory=list)
     server_cpu_ms: float | None = None  # per request, from the server process's CPU time
+    timed_out: bool = False  # a call was interrupted: its limit is the (lower-bound) sample
 
     @property
     def n(self) -> int:
@@ -52,7 +54,59 @@ class Timing:
         found["mean_ms"] = sum(self.samples_ms) / self.n
         if self.server_cpu_ms is not None:
             found["server_cpu_ms"] = self.server_cpu_ms
+        if self.timed_out:
+            found["timed_out"] = True
         return found
+
+
+class CallTimeout(Exception):
+    """A measured call ran past the watchdog's limit and its statement was interrupted."""
+
+    def __init__(self, seconds: float) -> None:
+        super().__init__(f"interrupted after {seconds:g} s")
+        self.seconds = seconds
+
+
+class Watchdog:
+    """Interrupts the database statement of a call that runs longer than `limit_s`.
+
+    SQLite connections are interrupted (`sqlite3.Connection.interrupt`), PostgreSQL
+    statements cancelled; the call then fails and raises CallTimeout.
+    """
+
+    def __init__(self, engine: Engine, limit_s: float) -> None:
+        self.limit_s = limit_s
+        self.fired = False
+        self._current: Any = None
+        event.listen(engine, "before_cursor_execute", self._remember)
+
+    def _remember(self, conn: Any, *_: Any) -> None:
+        self._current = conn.connection.dbapi_connection
+
+    def _interrupt(self) -> None:
+        self.fired = True
+        dbapi = self._current
+        for name in ("interrupt", "cancel_safe", "cancel"):  # sqlite3, psycopg 3.2+, older
+            if dbapi is not None and hasattr(dbapi, name):
+                getattr(dbapi, name)()
+                return
+
+    def guard(self, call: Callable[[], object]) -> Callable[[], object]:
+        def guarded() -> object:
+            self.fired = False
+            timer = threading.Timer(self.limit_s, self._interrupt)
+            timer.daemon = True
+            timer.start()
+            try:
+                return call()
+            except Exception:
+                if self.fired:
+                    raise CallTimeout(self.limit_s) from None
+                raise
+            finally:
+                timer.cancel()
+
+        return guarded
 
 
 def repeat(
@@ -62,17 +116,27 @@ def repeat(
     warmup: int = 2,
     minimum: int = 3,
 ) -> Timing:
-    """Call `times` times after `warmup` calls, stopping early past `budget_s` seconds."""
-    for _ in range(warmup):
-        call()
+    """Call `times` times after `warmup` calls, stopping early past `budget_s` seconds.
+
+    At least `minimum` calls, unless one warm-up call alone took longer than the budget.
+    """
     timing = Timing()
-    started = time.perf_counter()
-    while timing.n < times:
-        before = time.perf_counter()
-        call()
-        timing.samples_ms.append((time.perf_counter() - before) * 1000)
-        if timing.n >= minimum and time.perf_counter() - started > budget_s:
-            break
+    try:
+        for _ in range(warmup):
+            before = time.perf_counter()
+            call()
+            if time.perf_counter() - before > budget_s:
+                minimum = 1
+        started = time.perf_counter()
+        while timing.n < times:
+            before = time.perf_counter()
+            call()
+            timing.samples_ms.append((time.perf_counter() - before) * 1000)
+            if timing.n >= minimum and time.perf_counter() - started > budget_s:
+                break
+    except CallTimeout as timeout:
+        timing.samples_ms.append(timeout.seconds * 1000)
+        timing.timed_out = True
     return timing
 
 
@@ -113,6 +177,7 @@ def repeat_http(
     budget_s: float = 30.0,
     min_cpu_s: float = 0.5,
     most: int = 2000,
+    warmup: int = 2,
 ) -> Timing:
     """Sequential requests on a keep-alive client; server CPU per request over the block.
 
@@ -120,8 +185,12 @@ def repeat_http(
     spent at least `min_cpu_s` (or `most` requests, or the time budget) to keep the
     per-request figure within a few per cent.
     """
-    for _ in range(2):
+    minimum = 3
+    for _ in range(warmup):
+        before = time.perf_counter()
         _check(send(client))
+        if time.perf_counter() - before > budget_s:
+            minimum = 1
     timing = Timing()
     cpu_before = cpu_seconds(pid)
     started = time.perf_counter()
@@ -131,7 +200,7 @@ def repeat_http(
         timing.samples_ms.append((time.perf_counter() - before) * 1000)
         _check(response)
         elapsed = time.perf_counter() - started
-        if timing.n >= 3 and elapsed > budget_s:
+        if timing.n >= minimum and elapsed > budget_s:
             break
         if timing.n >= times and (cpu_seconds(pid) - cpu_before >= min_cpu_s or timing.n >= most):
             break

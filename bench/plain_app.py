@@ -1,6 +1,8 @@
 """The ceiling: a plain Starlette JSON endpoint running cavra-gql's history SQL, no GraphQL.
 
-Serve it with `CAVRA_BENCH_DATABASE_URL=... python -m uvicorn bench.plain_app:app`.
+It must run the same SQL as the GraphQL page: `fetch_page` and the function the GraphQL
+`total` reads (`count_total` below; keep it in step when that moves). Serve it with
+`CAVRA_BENCH_DATABASE_URL=... python -m uvicorn bench.plain_app:app`.
 """
 
 from __future__ import annotations
@@ -19,7 +21,12 @@ from starlette.routing import Route
 
 from cavra_gql.db import make_engine, read_connection
 from cavra_gql.queries.filters import HistoryFilter, parse_limit, parse_offset
-from cavra_gql.queries.history import PageRequest, count_matches, fetch_page
+from cavra_gql.queries.history import PageRequest, fetch_page
+
+try:  # the total the GraphQL page reads (hourly summaries where the filter allows)
+    from cavra_gql.queries.aggregates import total as count_total
+except ImportError:  # before the summaries: one COUNT over the records
+    from cavra_gql.queries.history import count_matches as count_total
 
 PATH = "/plain/history"
 DATABASE_ENV = "CAVRA_BENCH_DATABASE_URL"
@@ -32,7 +39,7 @@ def page_document(conn: Connection, params: Mapping[str, str]) -> dict[str, Any]
         limit=parse_limit(params.get("limit")), offset=parse_offset(params.get("offset"))
     )
     page = fetch_page(conn, flt, request)
-    total = count_matches(conn, flt)
+    total = count_total(conn, flt)
     return {
         "items": [json.loads(row.record_json) for row in page.rows],
         "total": total,

@@ -59,6 +59,8 @@ class Table:
         if cpu and timing.server_cpu_ms is not None:
             value += f" (cpu {timing.server_cpu_ms:.2f} ms)"
         row = Row(self.section, figure, value, ms(timing.p99), str(timing.n))
+        if timing.timed_out:
+            row.value, row.p99 = f"> {timing.samples_ms[-1] / 1000:g} s (interrupted)", ""
         if target_ms is not None:
             row.target, row.ok = f"p50 <= {target_ms:g} ms", timing.p50 <= target_ms
         self.rows.append(row)
