@@ -99,13 +99,22 @@ def upsert(conn: Connection, batch: Sequence[Prepared]) -> UpsertCounts:
 
 
 def _insert_many(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> None:
-    """Plain DB-API executemany: bulk imports spend their time in the driver, not in Core."""
+    """Bulk insert: COPY on PostgreSQL, plain DB-API executemany elsewhere (bulk imports
+    spend their time in the driver, not in SQLAlchemy Core)."""
     if not rows:
         return
     columns = list(rows[0])
+    values = [tuple(row[c] for c in columns) for row in rows]
+    if conn.dialect.name == "postgresql":
+        raw = conn.connection.driver_connection
+        statement = f"COPY {table.name} ({', '.join(columns)}) FROM STDIN"
+        with raw.cursor() as cursor, cursor.copy(statement) as copy:  # type: ignore[union-attr]
+            for value in values:
+                copy.write_row(value)
+        return
     marker = "?" if conn.dialect.paramstyle == "qmark" else "%s"
     sql = (
         f"INSERT INTO {table.name} ({', '.join(columns)}) "
         f"VALUES ({', '.join([marker] * len(columns))})"
     )
-    conn.exec_driver_sql(sql, [tuple(row[c] for c in columns) for row in rows])
+    conn.exec_driver_sql(sql, values)
