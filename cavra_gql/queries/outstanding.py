@@ -14,6 +14,7 @@ from cavra_gql.queries.filters import HistoryFilter
 from cavra_gql.queries.tables import records, required_routes
 
 OUTSTANDING_LISTED = 20
+MAX_LISTED_IDS = 5000  # beyond this many schedules, ids go back as a subquery, not a list
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,6 +39,11 @@ def outstanding_routes(
         used <= _WALKABLE | {"provider"} and flt.provider in kinds.PROVIDER_BITS
     )
     firsts = _first_plans_by_walk(flt) if walkable else _first_plans_by_rank(flt)
+    # The first plans are few (one per schedule): fetched on their own, their ids let every
+    # database look the plans up by key instead of guessing a join over all records.
+    first_ids = list(conn.execute(select(firsts.c.session_id)).scalars())
+    if not first_ids:
+        return 0, []
     plan = records.alias("plan")
     ack = records.alias("ack")
     routes = required_routes.c
@@ -59,10 +65,14 @@ def outstanding_routes(
             plan.c.route_plan_id,
             func.count().over().label("total"),
         )
-        .select_from(firsts)
-        .join(plan, plan.c.session_id == firsts.c.session_id)
+        .select_from(plan)
         .join(required_routes, routes.session_id == plan.c.session_id)
-        .where(~done)
+        .where(
+            plan.c.session_id.in_(first_ids)
+            if len(first_ids) <= MAX_LISTED_IDS
+            else plan.c.session_id.in_(select(firsts.c.session_id)),
+            ~done,
+        )
         .order_by(plan.c.created_us.desc(), plan.c.session_id, routes.position)
         .limit(listed)
     )
@@ -72,11 +82,9 @@ def outstanding_routes(
 
 
 def _plans(table: Any, flt: HistoryFilter) -> list[ColumnElement[bool]]:
-    return [
-        *flt.conditions(table),
-        table.c.metadata_kind == kinds.NOTIFICATION_PLAN,
-        table.c.route_schedule_key.is_not(None),  # no schedule, no routes to acknowledge
-    ]
+    # Only notification plans have a route schedule key (derive sets it for them alone),
+    # and a plan without a schedule has no routes to acknowledge.
+    return [*flt.conditions(table), table.c.route_schedule_key.is_not(None)]
 
 
 def _first_plans_by_rank(flt: HistoryFilter) -> Subquery:
