@@ -140,20 +140,45 @@ def repeat(
     return timing
 
 
+def tree(pid: int) -> list[int]:
+    """The process and its live descendants (server workers, ingest workers)."""
+    found, queue = [], [pid]
+    while queue:
+        current = queue.pop()
+        found.append(current)
+        try:
+            for task in Path(f"/proc/{current}/task").iterdir():
+                queue += [int(child) for child in (task / "children").read_text().split()]
+        except OSError:  # gone meanwhile
+            continue
+    return found
+
+
 def cpu_seconds(pid: int) -> float:
-    """utime + stime of a whole process (every thread), from /proc/<pid>/stat."""
-    raw = Path(f"/proc/{pid}/stat").read_text()
-    fields = raw[raw.rindex(")") + 2 :].split()
-    return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
+    """utime + stime of a process tree (every thread, live descendants), from /proc."""
+    total = 0
+    for member in tree(pid):
+        try:
+            raw = Path(f"/proc/{member}/stat").read_text()
+        except OSError:
+            continue
+        fields = raw[raw.rindex(")") + 2 :].split()
+        total += int(fields[11]) + int(fields[12])
+    return total / CLOCK_TICKS
 
 
 def memory_kb(pid: int) -> dict[str, int]:
-    """VmRSS and VmHWM (peak RSS) of a process, in kB."""
-    found: dict[str, int] = {}
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        name, _, value = line.partition(":")
-        if name in ("VmRSS", "VmHWM"):
-            found[name] = int(value.split()[0])
+    """VmRSS and VmHWM (peak RSS) in kB, summed over the process and its live descendants."""
+    found = {"VmRSS": 0, "VmHWM": 0}
+    for member in tree(pid):
+        try:
+            lines = Path(f"/proc/{member}/status").read_text().splitlines()
+        except OSError:
+            continue
+        for line in lines:
+            name, _, value = line.partition(":")
+            if name in found:
+                found[name] += int(value.split()[0])
     return found
 
 
@@ -217,7 +242,7 @@ def _check(response: httpx.Response) -> None:
 
 
 class RssSampler:
-    """Samples a process's VmRSS in a background thread while a block runs."""
+    """Samples a process tree's VmRSS in a background thread while a block runs."""
 
     def __init__(self, pid: int, every_s: float = 0.01) -> None:
         self.pid, self.every_s = pid, every_s
@@ -227,7 +252,7 @@ class RssSampler:
 
     def _run(self) -> None:
         while not self._stop.is_set():
-            self.peak_kb = max(self.peak_kb, memory_kb(self.pid).get("VmRSS", 0))
+            self.peak_kb = max(self.peak_kb, memory_kb(self.pid)["VmRSS"])
             self._stop.wait(self.every_s)
 
     def __enter__(self) -> RssSampler:
@@ -237,7 +262,7 @@ class RssSampler:
     def __exit__(self, *_: object) -> None:
         self._stop.set()
         self._thread.join()
-        self.peak_kb = max(self.peak_kb, memory_kb(self.pid).get("VmRSS", 0))
+        self.peak_kb = max(self.peak_kb, memory_kb(self.pid)["VmRSS"])
 
 
 def free_port() -> int:
@@ -301,18 +326,24 @@ class ChildRun:
 
 
 def run_child(command: Sequence[str], env: dict[str, str] | None = None) -> ChildRun:
-    """Run a command to completion; its wall time and its own peak RSS (wait4's rusage)."""
+    """Run a command to completion: its wall time and peak RSS.
+
+    The peak is the larger of wait4's ru_maxrss (the process, or its largest reaped child)
+    and the sampled sum over the process tree, which counts parallel workers together.
+    """
     with tempfile.TemporaryFile() as capture:
         started = time.perf_counter()
         process = subprocess.Popen(
             list(command), cwd=REPO, env={**os.environ, **(env or {})}, stdout=capture
         )
-        _, status, usage = os.wait4(process.pid, 0)
+        with RssSampler(process.pid, every_s=0.05) as sampled:
+            _, status, usage = os.wait4(process.pid, 0)
         seconds = time.perf_counter() - started
         process.returncode = os.waitstatus_to_exitcode(status)
         capture.seek(0)
         text = capture.read().decode(errors="replace")
-    return ChildRun(process.returncode, seconds, int(usage.ru_maxrss), text)
+    peak = max(int(usage.ru_maxrss), sampled.peak_kb)
+    return ChildRun(process.returncode, seconds, peak, text)
 
 
 def python(*args: str) -> list[str]:

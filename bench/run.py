@@ -9,6 +9,8 @@ if __package__ in (None, ""):  # `python bench/run.py`: import this checkout's p
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import argparse
+import fcntl
+import hashlib
 import json
 import os
 import platform
@@ -560,10 +562,22 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
+def lock_database(bench: Bench) -> Any:
+    """One run per database at a time: a second run would reset or reload it mid-measure."""
+    key = hashlib.sha256(bench.url.encode()).hexdigest()[:16]
+    handle = open(bench.args.workdir / f".lock-{key}", "w")  # noqa: SIM115  (held until exit)
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        raise SystemExit(f"another bench run is using {masked(bench.url)}; wait for it") from None
+    return handle
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     args.workdir.mkdir(parents=True, exist_ok=True)
     bench = Bench(args)
+    lock = lock_database(bench)
     results = bench.run()
     print(bench.table.render(bench.title()))
     print(bench.footer())
@@ -573,6 +587,7 @@ def main(argv: list[str] | None = None) -> int:
     path = args.json or default
     write_json(path, results)
     print(f"\nresults: {path}")
+    lock.close()
     return 0
 
 

@@ -54,9 +54,14 @@ class Cursor:
 
     def after_condition(self) -> ColumnElement[bool]:
         c = records.c
-        return or_(
-            c.created_us < self.created_us,
-            and_(c.created_us == self.created_us, c.session_id > self.session_id),
+        # The redundant upper bound lets the planner seek in the history index instead of
+        # scanning down from the newest record to the cursor.
+        return and_(
+            c.created_us <= self.created_us,
+            or_(
+                c.created_us < self.created_us,
+                and_(c.created_us == self.created_us, c.session_id > self.session_id),
+            ),
         )
 
 
