@@ -8,25 +8,9 @@ from typing import Any
 
 from sqlalchemy import Connection
 
-from cavra_gql.queries.filters import HistoryFilter
+from cavra_gql.queries.filters import FILTER_FIELDS, HistoryFilter
 from cavra_gql.queries.history import PageRequest, fetch_page
 
-FILTER_FIELDS = (
-    "schedule_id",
-    "provider",
-    "metadata_kind",
-    "acknowledgement_state",
-    "connector_delivery_source",
-    "delivery_success",
-    "alert_level",
-    "audit_id",
-    "delivery_id",
-    "cadence",
-    "state",
-    "provider_category",
-    "created_after",
-    "created_before",
-)
 DELIVERY_PLAN = "go-backend-rollback-drill-acknowledgement-audit-delivery-plan"
 NOTIFICATION_PLAN = "go-backend-rollback-drill-notification-plan"
 
