@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import Enum
-from functools import cached_property
+from functools import cached_property, reduce
 
 from sqlalchemy import Connection
 
@@ -49,11 +49,6 @@ def status_of(items: Sequence[raw.ProviderAttempts]) -> HealthStatus:
 
 def _moment(micros: int | None) -> datetime | None:
     return None if micros is None else to_datetime(micros)
-
-
-def _latest(values: Sequence[int | None]) -> int | None:
-    present = [value for value in values if value is not None]
-    return max(present) if present else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,15 +97,17 @@ class DeliveryHealth:
         members: tuple[str, ...],
         items: Sequence[raw.ProviderAttempts],
     ) -> DeliveryHealth:
+        figures = reduce(raw.ProviderAttempts.merge, items) if items else None
         return cls(
             name=name,
             category=category,
             providers=members,
-            attempts=sum(item.attempts for item in items),
-            failures=sum(item.failures for item in items),
-            last_attempt_us=_latest([item.last_attempt_us for item in items]),
-            last_success_us=_latest([item.last_success_us for item in items]),
-            last_failure_us=_latest([item.last_failure_us for item in items]),
+            attempts=figures.attempts if figures else 0,
+            failures=figures.failures if figures else 0,
+            last_attempt_us=figures.last_attempt_us if figures else None,
+            last_success_us=figures.last_success_us if figures else None,
+            last_failure_us=figures.last_failure_us if figures else None,
+            # Not the merged latest attempt: CRITICAL when any member's latest one failed.
             status=status_of(items),
         )
 

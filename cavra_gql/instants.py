@@ -30,8 +30,3 @@ def parse_instant(text: str) -> int:
 def to_datetime(micros: int) -> datetime:
     """The aware UTC datetime of an instant."""
     return _EPOCH + timedelta(microseconds=micros)
-
-
-def to_iso(micros: int) -> str:
-    """An instant as ISO-8601 text in UTC with a `Z` suffix."""
-    return to_datetime(micros).isoformat().replace("+00:00", "Z")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
@@ -42,12 +41,8 @@ DASHBOARD_FIELDS = (
 )
 
 
-def _params(request: Request) -> Mapping[str, str]:
-    return request.query_params
-
-
 def history(request: Request) -> Response:
-    params = _params(request)
+    params = request.query_params
     flt = HistoryFilter.parse(params)
     page_request = PageRequest(
         limit=parse_limit(params.get("limit")), offset=parse_offset(params.get("offset"))
@@ -64,7 +59,7 @@ def history(request: Request) -> Response:
 
 
 def dashboard(request: Request) -> Response:
-    flt = HistoryFilter.parse(_params(request))
+    flt = HistoryFilter.parse(request.query_params)
     with read_connection(request.app.state.engine) as conn:
         figures = dashboard_document(Dashboard(conn, flt))
     return JSONResponse(figures)

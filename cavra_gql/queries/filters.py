@@ -111,9 +111,6 @@ class HistoryFilter:
             parsed[name] = _parse_one(name, raw, label(name))
         return cls(**parsed)
 
-    def is_empty(self) -> bool:
-        return all(getattr(self, item.name) is None for item in fields(self))
-
     def fields_set(self) -> frozenset[str]:
         """The names of the filters in force."""
         return frozenset(item.name for item in fields(self) if getattr(self, item.name) is not None)

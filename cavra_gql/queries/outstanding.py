@@ -45,6 +45,11 @@ def outstanding_routes(
     if not first_ids:
         return 0, []
     plan = records.alias("plan")
+    chosen = (
+        plan.c.session_id.in_(first_ids)
+        if len(first_ids) <= MAX_LISTED_IDS
+        else plan.c.session_id.in_(select(firsts.c.session_id))  # too many to bind one by one
+    )
     ack = records.alias("ack")
     routes = required_routes.c
     done = (
@@ -67,12 +72,7 @@ def outstanding_routes(
         )
         .select_from(plan)
         .join(required_routes, routes.session_id == plan.c.session_id)
-        .where(
-            plan.c.session_id.in_(first_ids)
-            if len(first_ids) <= MAX_LISTED_IDS
-            else plan.c.session_id.in_(select(firsts.c.session_id)),
-            ~done,
-        )
+        .where(chosen, ~done)
         .order_by(plan.c.created_us.desc(), plan.c.session_id, routes.position)
         .limit(listed)
     )
