@@ -13,18 +13,9 @@ from datetime import UTC, datetime, timedelta, timezone, tzinfo
 from pathlib import Path
 from typing import Any, TypeVar
 
-try:  # orjson is a dependency of cavra-gql; the standard library is the fallback
-    import orjson
+import orjson
 
-    def _dumps(value: Any) -> bytes:
-        return orjson.dumps(value)
-
-except ImportError:  # pragma: no cover
-    import json
-
-    def _dumps(value: Any) -> bytes:
-        return json.dumps(value, separators=(",", ":")).encode()
-
+from cavra_gql import kinds
 
 T = TypeVar("T")
 Record = dict[str, Any]
@@ -32,15 +23,15 @@ Record = dict[str, Any]
 DEFAULT_NOW = "2026-12-01T00:00:00Z"
 DAY = 86_400.0
 
-PLAN = "go-backend-rollback-drill-notification-plan"
-ACK = "go-backend-rollback-drill-notification-ack"
-ESCALATION = "go-backend-rollback-drill-notification-escalation-plan"
-AUDIT_PACKAGE = "go-backend-rollback-drill-acknowledgement-audit-package"
-DELIVERY_PLAN = "go-backend-rollback-drill-acknowledgement-audit-delivery-plan"
-CONNECTOR = "release-connector-delivery"
-TREND = "go-backend-rollback-drill-routing-suppression-trend"
-NOTIFICATION_SOURCE = "go_backend_rollback_drill_notification"
-AUDIT_SOURCE = "go_backend_rollback_drill_acknowledgement_audit"
+PLAN = kinds.NOTIFICATION_PLAN
+ACK = kinds.ACKNOWLEDGEMENT
+ESCALATION = kinds.ESCALATION_PLAN
+AUDIT_PACKAGE = kinds.AUDIT_PACKAGE
+DELIVERY_PLAN = kinds.AUDIT_DELIVERY_PLAN
+CONNECTOR = kinds.CONNECTOR_DELIVERY
+TREND = "go-backend-rollback-drill-routing-suppression-trend"  # stored, never in the history
+NOTIFICATION_SOURCE = kinds.NOTIFICATION_SOURCE
+AUDIT_SOURCE = kinds.AUDIT_SOURCE
 PILOT = "cavra.go-backend-pilot"
 STORE_SCHEMA = "cavra.evidence.metadata.v1"
 DELIVERY_PLAN_SCHEMA = f"{PILOT}.rollback-drill-acknowledgement-audit-delivery-plan.v1"
@@ -842,7 +833,7 @@ def write_ndjson(path: Path, records: int, seed: int, now: datetime, days: float
     size = 0
     with partial.open("wb", buffering=1 << 20) as handle:
         for record in generator.records():
-            line = _dumps(record) + b"\n"
+            line = orjson.dumps(record) + b"\n"
             size += len(line)
             handle.write(line)
     partial.replace(path)

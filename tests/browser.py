@@ -7,9 +7,7 @@ import json
 import os
 import re
 import shutil
-import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -27,7 +25,7 @@ from graphql import (
 )
 
 from tests.conftest import IN_CI
-from tests.server import free_port
+from tests.server import free_port, running
 
 ROOT = Path(__file__).resolve().parent.parent
 SANDBOX = ROOT / "apps" / "sandbox-ui"
@@ -150,32 +148,10 @@ def run_operation(base: str, name: str, variables: dict[str, Any] | None = None)
 @contextmanager
 def static_server(directory: Path, port: int) -> Iterator[str]:
     """`python3 -m http.server` over `directory`, as the CAVRA docs serve the sandbox UI."""
-    process = subprocess.Popen(
-        [sys.executable, "-m", "http.server", str(port), "--bind", "127.0.0.1"],
-        cwd=directory,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
     base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 20
-        while True:
-            try:
-                if httpx.get(base + "/index.html", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError("python3 -m http.server did not start")
-            time.sleep(0.05)
+    argv = [sys.executable, "-m", "http.server", str(port), "--bind", "127.0.0.1"]
+    with running(argv, base + "/index.html", cwd=directory, timeout=20):
         yield base
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
 
 
 def dead_endpoint() -> str:

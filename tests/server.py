@@ -1,4 +1,4 @@
-"""Start a real `cavra-gql api` process on a free loopback port, for tests that need one."""
+"""Real server processes on free loopback ports, for tests that need one."""
 
 from __future__ import annotations
 
@@ -22,40 +22,33 @@ def free_port() -> int:
 
 
 @contextmanager
-def running_api(
-    database_url: str,
-    *extra: str,
-    command: Sequence[str] = (sys.executable, "-m", "cavra_gql.cli"),
-    cwd: Path | None = None,
-    timeout: float = 60.0,
-) -> Iterator[str]:
-    """Run `cavra-gql api` until the block ends; yields its base URL once /healthz answers."""
-    port = free_port()
+def running(
+    argv: Sequence[str], ready_url: str, *, cwd: Path | None = None, timeout: float = 60.0
+) -> Iterator[None]:
+    """Run `argv` until the block ends, entering once `ready_url` answers 200."""
     process = subprocess.Popen(
-        [*command, "api", "--port", str(port), "--database", database_url, *extra],
+        argv,
         cwd=cwd,
         env={**os.environ, "PYTHONUNBUFFERED": "1"},
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
     )
-    base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + timeout
         while True:
             if process.poll() is not None:
-                raise RuntimeError(
-                    f"cavra-gql api exited: {process.stdout.read() if process.stdout else ''}"
-                )
+                output = process.stdout.read() if process.stdout else ""
+                raise RuntimeError(f"{argv[0]} exited before it was ready: {output}")
             try:
-                if httpx.get(base + "/healthz", timeout=1).status_code == 200:
+                if httpx.get(ready_url, timeout=1).status_code == 200:
                     break
             except httpx.HTTPError:
                 pass
             if time.monotonic() > deadline:
-                raise TimeoutError("cavra-gql api did not answer /healthz")
-            time.sleep(0.1)
-        yield base
+                raise TimeoutError(f"{ready_url} did not answer within {timeout} s")
+            time.sleep(0.05)
+        yield
     finally:
         process.terminate()
         try:
@@ -65,3 +58,19 @@ def running_api(
             process.wait()
         if process.stdout:
             process.stdout.close()
+
+
+@contextmanager
+def running_api(
+    database_url: str,
+    *extra: str,
+    command: Sequence[str] = (sys.executable, "-m", "cavra_gql.cli"),
+    cwd: Path | None = None,
+    timeout: float = 60.0,
+) -> Iterator[str]:
+    """Run `cavra-gql api` until the block ends; yields its base URL once /healthz answers."""
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    argv = [*command, "api", "--port", str(port), "--database", database_url, *extra]
+    with running(argv, base + "/healthz", cwd=cwd, timeout=timeout):
+        yield base
