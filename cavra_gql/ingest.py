@@ -12,7 +12,7 @@ from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
 
 from cavra_gql import jsontext, readers
 from cavra_gql.db import refresh_statistics
@@ -96,6 +96,13 @@ def prepare(value: object, where: str, raw: bytes | None = None) -> Prepared:
         text = jsontext.dumps(record)
     except ValueError as error:
         raise RecordProblem(where, None, str(error)) from None
+    if jsontext.too_deep(text):
+        raise RecordProblem(where, None, jsontext.TOO_DEEP)
+    # A character takes at most 4 bytes: only a record near the limit is measured in bytes.
+    if len(text) * 4 > readers.MAX_RECORD_BYTES:
+        size = len(text.encode("utf-8", "surrogatepass"))
+        if size > readers.MAX_RECORD_BYTES:
+            raise RecordProblem(where, None, f"{size} bytes of JSON: {readers.TOO_LARGE}")
     return Prepared(session_id, text, derive(record, created_us, text))
 
 
@@ -179,10 +186,16 @@ def store(
                 last_report = now
         if problems:  # raising inside the transaction rolls it back
             raise IngestError(_problem_report(origin, problems))
-        summaries.refresh(conn, counts.touched_hours)
-        if counts.new + counts.updated >= ANALYZE_AFTER:
-            refresh_statistics(conn)
+        finish(conn, counts)
     return Summary(origin, read, counts)
+
+
+def finish(conn: Connection, counts: UpsertCounts) -> None:
+    """Bring the summaries (and, after a big write, the planner's statistics) up to date
+    in the write's own transaction."""
+    summaries.refresh(conn, counts.touched_hours)
+    if counts.new + counts.updated >= ANALYZE_AFTER:
+        refresh_statistics(conn)
 
 
 def _problem_report(origin: str, problems: list[str]) -> str:

@@ -4,9 +4,18 @@ from __future__ import annotations
 
 import json
 import math
+import re
+import sys
+from itertools import accumulate
 from typing import Any
 
 import orjson
+
+# Records nest about six levels deep; deeper text is refused before any parser sees it, as
+# orjson 3.8 overflows the C stack on tens of thousands of nested objects, and the recursive
+# code that serializes answers must never meet a record it cannot walk.
+MAX_DEPTH = 100
+TOO_DEEP = f"nested too deeply (more than {MAX_DEPTH} levels)"
 
 # orjson reads integers beyond 64 bits as floats; text with a long digit run goes through the
 # standard parser instead, which keeps every integer exact. (translate + find is a C-speed
@@ -33,14 +42,38 @@ def _no_constants(name: str) -> Any:
     raise ValueError(f"{name} is not valid JSON")
 
 
+_ESCAPE = re.compile(rb"\\.", re.DOTALL)
+_STRING = re.compile(rb'"[^"]*"')
+_NOT_BRACKETS = bytes(set(range(256)) - set(b"[]{}"))
+_STEP = {ord("["): 1, ord("{"): 1, ord("]"): -1, ord("}"): -1}
+
+
+def too_deep(text: str | bytes) -> bool:
+    """Whether JSON text nests arrays and objects more than MAX_DEPTH levels deep."""
+    raw = text.encode("utf-8", "surrogatepass") if isinstance(text, str) else text
+    if raw.count(b"{") + raw.count(b"[") <= MAX_DEPTH:
+        return False  # the common case: too few brackets to be that deep
+    brackets = _STRING.sub(b"", _ESCAPE.sub(b"", raw)).translate(None, _NOT_BRACKETS)
+    return max(accumulate(_STEP[b] for b in brackets), default=0) > MAX_DEPTH
+
+
+_CONSTANT = re.compile(rb"-?(?:NaN|Infinity)")
+
+
 def loads(text: str | bytes) -> Any:
     """Parse JSON text; raise ValueError with a short reason (position included) otherwise."""
     raw = text.encode("utf-8", "surrogatepass") if isinstance(text, str) else text
+    if raw.count(b"{") > MAX_DEPTH and too_deep(raw):
+        raise ValueError(TOO_DEEP)  # nested arrays alone are safe, and refused later
     if not _has_long_digit_run(raw):
         try:
             return orjson.loads(raw)
         except orjson.JSONDecodeError as error:
             reason = str(error).replace("number is infinity when parsed as double", _RANGE)
+            start = max(error.pos - 1, 0)  # a minus sign is read before the refusal
+            constant = _CONSTANT.match(raw, start) or _CONSTANT.match(raw, error.pos)
+            if constant:
+                reason += f"; {constant.group().decode()} is not a JSON number"
             raise ValueError(f"not JSON: {reason}") from None
     return _exact_loads(raw.decode("utf-8"))
 
@@ -52,9 +85,25 @@ def _exact_loads(text: str) -> Any:
         where = f"line {error.lineno} column {error.colno}"
         raise ValueError(f"not JSON: {error.msg} at {where}") from None
     except RecursionError:
-        raise ValueError("not JSON: nested too deeply") from None
+        raise ValueError(f"not JSON: {TOO_DEEP}") from None
     except ValueError as error:
+        if "integer string conversion" in str(error):
+            raise ValueError(f"not JSON: {_long_integer(text)}") from None
         raise ValueError(f"not JSON: {error}") from None
+
+
+def _long_integer(text: str) -> str:
+    """Where the first integer too long for Python's int-str limit stands, and its size."""
+    limit = sys.get_int_max_str_digits()
+    found = re.search(rf"\d{{{limit + 1},}}", text)
+    if found is None:  # cannot happen: the limit only refuses such runs
+        return f"an integer of more than {limit} digits"
+    line = text.count("\n", 0, found.start()) + 1
+    column = found.start() - text.rfind("\n", 0, found.start())
+    digits = len(found.group())
+    return (
+        f"an integer of {digits} digits at line {line} column {column} (at most {limit} are read)"
+    )
 
 
 def dumps(value: Any) -> str:
@@ -66,4 +115,4 @@ def dumps(value: Any) -> str:
     try:
         return json.dumps(value, separators=(",", ":"))
     except RecursionError:
-        raise ValueError("nested too deeply") from None
+        raise ValueError(TOO_DEEP) from None
