@@ -1,15 +1,14 @@
-"""The database engine: built from a SQLAlchemy URL, with its tables created on first use."""
+"""The database engine: built from a SQLAlchemy URL, its schema created or checked (migrate.py)."""
 
 from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, Engine, create_engine, event, inspect
+from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
-from sqlmodel import SQLModel
 
-from cavra_gql import models  # noqa: F401  (registers the tables on SQLModel.metadata)
+from cavra_gql import migrate
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -23,8 +22,12 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
-def make_engine(url: str) -> Engine:
-    """An engine for `url` with the tables created (idempotent)."""
+def make_engine(url: str, *, check_schema: bool = True) -> Engine:
+    """An engine for `url`: an empty database gets the tables, one at another schema revision
+    is refused (migrate.OutdatedDatabase, migrate.UnknownRevision).
+
+    `check_schema=False` leaves the database as it is (for `cavra-gql migrate`).
+    """
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
@@ -33,25 +36,13 @@ def make_engine(url: str) -> Engine:
         event.listen(engine, "connect", _sqlite_pragmas)
     else:
         engine = create_engine(url, pool_pre_ping=True)
-    SQLModel.metadata.create_all(engine)
-    _check_columns(engine)
+    if check_schema:
+        try:
+            migrate.prepare(engine)
+        except BaseException:
+            engine.dispose()
+            raise
     return engine
-
-
-class OutdatedDatabase(RuntimeError):
-    """The database was created by an older cavra-gql and lacks columns this one needs."""
-
-
-def _check_columns(engine: Engine) -> None:
-    found = inspect(engine)
-    for table in SQLModel.metadata.sorted_tables:
-        have = {column["name"] for column in found.get_columns(table.name)}
-        missing = sorted(set(table.columns.keys()) - have)
-        if missing:
-            raise OutdatedDatabase(
-                f"table {table.name} lacks columns {', '.join(missing)}: this database was "
-                "created by an older cavra-gql; re-create it and ingest the sources again"
-            )
 
 
 def read_connection(engine: Engine) -> Connection:

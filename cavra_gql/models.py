@@ -1,5 +1,5 @@
 """The SQL tables: history records with their filter columns, provider sets, required routes,
-records outside the history, and the hourly/daily summaries."""
+records outside the history, the hourly/daily summaries and the write audit log."""
 
 from __future__ import annotations
 
@@ -188,3 +188,21 @@ class ProviderSummary(SQLModel, table=True):
     latest_failed: bool | None = None
 
     __table_args__ = (Index("ix_provider_summary_bucket", "width_us", "bucket_us"),)
+
+
+class WriteAuditEntry(SQLModel, table=True):
+    """One accepted write through the API: who made it, when, and which records it carried."""
+
+    __tablename__ = "write_audit_log"
+
+    id: int | None = Field(default=None, primary_key=True)
+    at_us: int = Field(sa_column=Column(BigInteger, nullable=False, index=True))
+    actor: str  # the token's name or the JWT's subject
+    role: str
+    operation: str
+    request_id: str
+    record_count: int = 0
+    new: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    session_ids_json: str = Field(sa_column=Column(Text, nullable=False))

@@ -26,6 +26,7 @@ TABLES = (
     "other_records",
     "record_summary",
     "provider_summary",
+    "write_audit_log",
 )
 
 
@@ -37,12 +38,19 @@ def _postgres_url() -> str:
         if IN_CI:
             pytest.fail("CI must run the PostgreSQL tests: set CAVRA_GQL_TEST_POSTGRES_URL")
         pytest.skip("no PostgreSQL server configured (CAVRA_GQL_TEST_POSTGRES_URL)")
-    if not _fresh_schema:  # once per run: the tables as this code defines them
-        engine = create_engine(POSTGRES_URL)
-        SQLModel.metadata.drop_all(engine)
-        engine.dispose()
+    if not _fresh_schema:  # once per run: the tables as this code's migrations make them
+        drop_tables(POSTGRES_URL)
         _fresh_schema.append(True)
     return POSTGRES_URL
+
+
+def drop_tables(url: str) -> None:
+    """Leave the database empty: the cavra-gql tables and Alembic's version table dropped."""
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        SQLModel.metadata.drop_all(conn)
+        conn.execute(text("DROP TABLE IF EXISTS alembic_version"))
+    engine.dispose()
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
