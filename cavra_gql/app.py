@@ -16,11 +16,15 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
+from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
+from strawberry.http import GraphQLHTTPResponse
 
-from cavra_gql import rest
+from cavra_gql import deadline, media, rest
+from cavra_gql.auth import Authenticator
 from cavra_gql.db import make_engine
-from cavra_gql.errors import BadInput
+from cavra_gql.errors import BadInput, TimeLimitExceeded
+from cavra_gql.gate import Gate
 from cavra_gql.schema import build_schema
 from cavra_gql.schema.context import Context
 from cavra_gql.settings import Settings
@@ -36,16 +40,63 @@ def sandbox_dir() -> Path:
     raise FileNotFoundError("the sandbox UI (apps/sandbox-ui) is missing from this install")
 
 
+class SubResponse(Response):
+    """Strawberry's sub-response (status, headers and background tasks resolvers may set),
+    which also carries the response media type negotiated for the request."""
+
+    def __init__(self, negotiated: str) -> None:
+        super().__init__()
+        self.status_code = None  # type: ignore[assignment]  # unset: Strawberry's 200
+        del self.headers["content-length"]
+        self.negotiated = negotiated
+
+
 class GraphQLApp(GraphQL[Context, None]):
-    """Strawberry's ASGI app with cavra-gql's request context."""
+    """Strawberry's ASGI app with cavra-gql's request context and GraphQL over HTTP's two
+    response media types (see `cavra_gql.media`): with `application/graphql-response+json`
+    a request error is a 400 without `data`; `application/json` answers keep 200."""
 
     def __init__(self, settings: Settings) -> None:
-        super().__init__(build_schema(), graphql_ide="graphiql" if settings.graphiql else None)
+        super().__init__(
+            build_schema(settings.limits), graphql_ide="graphiql" if settings.graphiql else None
+        )
         self.settings = settings
 
     async def get_context(self, request: Any, response: Any) -> Context:
         engine: Engine = request.scope["app"].state.engine
-        return Context(self.settings, engine, request=request, response=response)
+        state = request.scope.get("state", {})
+        return Context(
+            self.settings,
+            engine,
+            request=request,
+            response=response,
+            request_id=state.get("request_id", "-"),
+            principal=state.get("principal"),
+        )
+
+    async def get_sub_response(self, request: Request | WebSocket) -> Response:
+        return SubResponse(media.negotiate(request.headers.get("accept")))
+
+    def create_response(
+        self,
+        response_data: GraphQLHTTPResponse | list[GraphQLHTTPResponse],
+        sub_response: Response,
+    ) -> Response:
+        if not (
+            isinstance(sub_response, SubResponse)
+            and sub_response.negotiated == media.GRAPHQL_RESPONSE
+        ):
+            return super().create_response(response_data, sub_response)
+        status = None
+        if isinstance(response_data, dict) and media.is_request_error(response_data):
+            status = media.request_error_status(response_data)
+            response_data = response_data.copy()
+            del response_data["data"]  # the operation never started: no `data` entry at all
+        response = super().create_response(response_data, sub_response)
+        response.headers["content-type"] = media.GRAPHQL_RESPONSE_CONTENT_TYPE
+        if status is not None and not sub_response.status_code:
+            response.status_code = status
+        return response
 
 
 def _home(_request: Request) -> Response:
@@ -59,6 +110,7 @@ def create_app(settings: Settings, engine: Engine | None = None) -> Starlette:
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         own = engine is None
         app.state.engine = make_engine(settings.database_url) if own else engine
+        deadline.install(app.state.engine)
         if settings.freeze_gc:
             # Start-up objects live as long as the process: keep them out of every later
             # full collection, which otherwise shows as tail latency every few hundred
@@ -71,6 +123,7 @@ def create_app(settings: Settings, engine: Engine | None = None) -> Starlette:
             if own:
                 app.state.engine.dispose()
 
+    authenticator = Authenticator(settings.auth)  # reads the JWKS file now: fail at start-up
     graphql = GraphQLApp(settings)
     routes = [
         *rest.routes,
@@ -80,18 +133,25 @@ def create_app(settings: Settings, engine: Engine | None = None) -> Starlette:
         Route("/", _home, methods=["GET"]),
     ]
     middleware = [
+        # CORS outermost: a browser's preflight is answered before any credential check.
         Middleware(
             CORSMiddleware,
             allow_origins=list(settings.cors_origins),
             allow_methods=["GET", "POST", "OPTIONS"],
-            allow_headers=["content-type", "authorization"],
-        )
+            allow_headers=["content-type", "authorization", "x-request-id"],
+            expose_headers=["x-request-id"],
+        ),
+        Middleware(Gate, settings=settings, authenticator=authenticator),
     ]
     return Starlette(
         routes=routes,
         middleware=middleware,
         lifespan=lifespan,
-        exception_handlers={BadInput: rest.bad_input},
+        exception_handlers={
+            BadInput: rest.bad_input,
+            TimeLimitExceeded: rest.time_limit_exceeded,
+            Exception: rest.internal_error,
+        },
     )
 
 

@@ -1,4 +1,4 @@
-"""The `cavra-gql` command: api, ingest and export-schema."""
+"""The `cavra-gql` command: api, ingest, migrate, token and export-schema."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from pathlib import Path
 
 from cavra_gql.db import make_engine
 from cavra_gql.errors import IngestError
+from cavra_gql.migrate import SchemaMismatch, upgrade
 from cavra_gql.settings import Settings
 
 
@@ -34,10 +35,24 @@ def _parser() -> argparse.ArgumentParser:
         default=1,
         help="API processes sharing the port and the database (use PostgreSQL for several)",
     )
+    api.add_argument(
+        "--auth-file",
+        type=Path,
+        help="TOML file of API tokens (SHA-256) and OIDC settings (default: $CAVRA_GQL_AUTH_FILE;"
+        " without one, reads are open and no write is accepted)",
+    )
+    api.add_argument("--no-graphiql", action="store_true", help="do not serve GraphiQL")
 
     ingest = commands.add_parser("ingest", help="import CAVRA stores and exports")
     ingest.add_argument("paths", nargs="+", type=Path, metavar="PATH")
     ingest.add_argument("--database", help=database_help)
+
+    migrate = commands.add_parser("migrate", help="upgrade the database to this version's schema")
+    migrate.add_argument("--database", help=database_help)
+
+    token = commands.add_parser("token", help="make a new API token and its auth file entry")
+    token.add_argument("--name", required=True, help="who uses it (shown in the write audit log)")
+    token.add_argument("--role", required=True, choices=["reader", "operator"])
 
     schema = commands.add_parser("export-schema", help="print the GraphQL schema (SDL)")
     schema.add_argument("--output", type=Path, help="write to this file instead of stdout")
@@ -48,10 +63,56 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     if args.command == "export-schema":
         return _export_schema(args.output)
-    settings = Settings.from_env(database_url=args.database)
-    if args.command == "ingest":
-        return _ingest(settings, args.paths)
-    return _serve(settings, args.host, args.port, demo=args.demo, workers=args.workers)
+    if args.command == "token":
+        return _token(args.name, args.role)
+    serving = args.command == "api"
+    try:
+        settings = Settings.from_env(
+            database_url=args.database,
+            auth_file=args.auth_file if serving else None,
+            graphiql=False if serving and args.no_graphiql else None,
+        )
+    except ValueError as error:  # a bad limit or auth setting: what and where
+        print(f"cavra-gql: {error}", file=sys.stderr)
+        return 2
+    try:
+        if args.command == "migrate":
+            return _migrate(settings)
+        if args.command == "ingest":
+            return _ingest(settings, args.paths)
+        return _serve(
+            settings,
+            args.host,
+            args.port,
+            demo=args.demo,
+            workers=args.workers,
+            auth_file=args.auth_file,
+        )
+    except SchemaMismatch as error:  # an outdated database: the message says what to run
+        print(f"cavra-gql: {error}", file=sys.stderr)
+        return 1
+
+
+def _migrate(settings: Settings) -> int:
+    engine = make_engine(settings.database_url, check_schema=False)
+    try:
+        before, after = upgrade(engine)
+    finally:
+        engine.dispose()
+    done = "created" if before is None else "already current" if before == after else "upgraded"
+    url = engine.url.render_as_string(hide_password=True)
+    print(f"{url}: schema revision {before or 'none'} -> {after} ({done})", flush=True)
+    return 0
+
+
+def _token(name: str, role: str) -> int:
+    from cavra_gql.auth import hash_token, new_token
+
+    token = new_token()
+    print(f"token (give it to {name}; it is not stored anywhere): {token}")
+    print("auth file entry:")
+    print(f'[[tokens]]\nname = "{name}"\nrole = "{role}"\nsha256 = "{hash_token(token)}"')
+    return 0
 
 
 def _export_schema(output: Path | None) -> int:
@@ -87,7 +148,15 @@ def _ingest(settings: Settings, paths: list[Path]) -> int:
     return 1 if failed else 0
 
 
-def _serve(settings: Settings, host: str, port: int, *, demo: bool, workers: int) -> int:
+def _serve(
+    settings: Settings,
+    host: str,
+    port: int,
+    *,
+    demo: bool,
+    workers: int,
+    auth_file: Path | None = None,
+) -> int:
     import uvicorn
 
     from cavra_gql.app import create_app
@@ -102,10 +171,16 @@ def _serve(settings: Settings, host: str, port: int, *, demo: bool, workers: int
             print(summary.line(), flush=True)
         finally:
             engine.dispose()
+    else:  # an outdated database stops here, with its message, not in each worker
+        make_engine(settings.database_url).dispose()
     print(f"cavra-gql: GraphiQL at http://{host}:{port}/graphql, sandbox at /sandbox/", flush=True)
     if workers > 1:
         # Worker processes build their own app from the environment.
         os.environ["CAVRA_GQL_DATABASE_URL"] = settings.database_url
+        if auth_file is not None:
+            os.environ["CAVRA_GQL_AUTH_FILE"] = str(auth_file.resolve())
+        if not settings.graphiql:
+            os.environ["CAVRA_GQL_GRAPHIQL"] = "off"
         uvicorn.run(
             "cavra_gql.app:app_from_env", factory=True, host=host, port=port, workers=workers
         )

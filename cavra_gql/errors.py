@@ -35,3 +35,28 @@ class IngestError(CavraError):
     """A file that cannot be imported; it names the place and the reason."""
 
     code = "BAD_USER_INPUT"
+
+
+class Unauthenticated(CavraError):
+    """No valid credential where the server requires one: HTTP 401, UNAUTHENTICATED."""
+
+    code = "UNAUTHENTICATED"
+
+
+class Forbidden(CavraError):
+    """A valid credential whose role may not do this: FORBIDDEN."""
+
+    code = "FORBIDDEN"
+
+
+class TimeLimitExceeded(CavraError):
+    """A request that ran past the server's per-request time limit."""
+
+    code = "TIME_LIMIT_EXCEEDED"
+
+    def __init__(self, seconds: float | None = None) -> None:
+        limit = f" of {seconds:g} s" if seconds is not None else ""
+        super().__init__(
+            f"the request ran past the server's time limit{limit}; narrow the filters or ask "
+            "for fewer records"
+        )

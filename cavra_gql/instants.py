@@ -30,3 +30,13 @@ def parse_instant(text: str) -> int:
 def to_datetime(micros: int) -> datetime:
     """The aware UTC datetime of an instant."""
     return _EPOCH + timedelta(microseconds=micros)
+
+
+def now_us() -> int:
+    """The current instant."""
+    return (datetime.now(UTC) - _EPOCH) // timedelta(microseconds=1)
+
+
+def format_instant(micros: int) -> str:
+    """ISO-8601 in UTC with a `Z`: `2026-11-28T07:31:39.123456Z`."""
+    return to_datetime(micros).isoformat(timespec="microseconds").replace("+00:00", "Z")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 from datetime import UTC, datetime
 from typing import Any
 
@@ -17,6 +18,8 @@ from cavra_gql.errors import BadInput
 from cavra_gql.queries import aggregates
 from cavra_gql.queries.filters import HistoryFilter, parse_limit, parse_offset
 from cavra_gql.queries.history import PageRequest, fetch_page
+
+log = logging.getLogger("cavra_gql.rest")
 
 HISTORY_PATH = "/runtime/go-pilot/rollback-drill-notifications"
 DASHBOARD_PATH = HISTORY_PATH + "/dashboard"
@@ -85,6 +88,18 @@ def bad_input(_request: Request, error: Exception) -> Response:
     assert isinstance(error, BadInput)
     detail = f"invalid query parameter {error.field!r}: {error.reason}"
     return JSONResponse({"detail": detail, "parameter": error.field}, status_code=422)
+
+
+def time_limit_exceeded(_request: Request, error: Exception) -> Response:
+    return JSONResponse({"detail": str(error), "code": "TIME_LIMIT_EXCEEDED"}, status_code=503)
+
+
+def internal_error(request: Request, error: Exception) -> Response:
+    """Anything unexpected: logged with its stack and the request id, never shown."""
+    request_id = request.scope.get("state", {}).get("request_id", "-")
+    log.error("request %s: unexpected error on %s", request_id, request.url.path, exc_info=error)
+    body = {"detail": "internal error", "code": "INTERNAL_SERVER_ERROR", "request_id": request_id}
+    return JSONResponse(body, status_code=500)
 
 
 def healthz(request: Request) -> Response:

@@ -5,6 +5,10 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
+from typing import ClassVar
+
+from cavra_gql.auth import AuthConfig
 
 DEFAULT_DATABASE_URL = "sqlite:///.cavra/cavra-gql.sqlite3"
 DEFAULT_CORS_ORIGINS = ("http://127.0.0.1:5173", "http://localhost:5173")
@@ -15,6 +19,49 @@ def _split(value: str) -> tuple[str, ...]:
 
 
 @dataclass(frozen=True, kw_only=True)
+class Limits:
+    """What one request may ask for. The defaults suit every documented client."""
+
+    max_depth: int = 10  # nesting of selections, fragments followed
+    max_aliases: int = 15  # aliased fields in a document, fragments included
+    max_tokens: int = 2000  # lexical tokens in a document
+    max_body_bytes: int = 1_000_000  # HTTP request body
+    time_limit_seconds: float = 10.0  # per request, enforced in the database
+    max_write_records: int = 1000  # records in one ingestRecords call
+
+    ENV: ClassVar[dict[str, str]] = {
+        "max_depth": "CAVRA_GQL_MAX_DEPTH",
+        "max_aliases": "CAVRA_GQL_MAX_ALIASES",
+        "max_tokens": "CAVRA_GQL_MAX_TOKENS",
+        "max_body_bytes": "CAVRA_GQL_MAX_BODY_BYTES",
+        "time_limit_seconds": "CAVRA_GQL_TIME_LIMIT_SECONDS",
+        "max_write_records": "CAVRA_GQL_MAX_WRITE_RECORDS",
+    }
+
+    def __post_init__(self) -> None:
+        for name in self.ENV:
+            if not getattr(self, name) > 0:
+                raise ValueError(f"{name} must be a positive number, not {getattr(self, name)!r}")
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str]) -> Limits:
+        values: dict[str, object] = {}
+        for name, variable in cls.ENV.items():
+            raw = env.get(variable, "").strip()
+            if not raw:
+                continue
+            kind = float if name == "time_limit_seconds" else int
+            try:
+                values[name] = kind(raw)
+            except ValueError:
+                raise ValueError(f"{variable} must be a positive number, not {raw!r}") from None
+        try:
+            return cls(**values)  # type: ignore[arg-type]
+        except ValueError as error:
+            raise ValueError(f"CAVRA_GQL_*: {error}") from None
+
+
+@dataclass(frozen=True, kw_only=True)
 class Settings:
     """Everything the app and the CLI need to know about their environment."""
 
@@ -22,10 +69,16 @@ class Settings:
     cors_origins: tuple[str, ...] = field(default=DEFAULT_CORS_ORIGINS)
     graphiql: bool = True
     freeze_gc: bool = False  # for long-running servers (see app.create_app)
+    limits: Limits = field(default_factory=Limits)
+    auth: AuthConfig = field(default_factory=AuthConfig)
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: object) -> Settings:
-        """Settings from `CAVRA_GQL_*` variables; explicit non-None overrides win."""
+        """Settings from `CAVRA_GQL_*` variables; explicit non-None overrides win.
+
+        An auth file (`CAVRA_GQL_AUTH_FILE`, or the `auth_file` override) replaces the
+        credentials given in the environment.
+        """
         env = os.environ if environ is None else environ
         values: dict[str, object] = {}
         if url := env.get("CAVRA_GQL_DATABASE_URL", "").strip():
@@ -34,5 +87,11 @@ class Settings:
             values["cors_origins"] = _split(env["CAVRA_GQL_CORS_ORIGINS"])
         if env.get("CAVRA_GQL_GRAPHIQL", "").strip().lower() in {"0", "false", "no", "off"}:
             values["graphiql"] = False
+        values["limits"] = Limits.from_env(env)
+        auth_file = overrides.pop("auth_file", None) or env.get("CAVRA_GQL_AUTH_FILE", "").strip()
+        if auth_file:
+            values["auth"] = AuthConfig.from_file(Path(str(auth_file)))
+        else:
+            values["auth"] = AuthConfig.from_env(env)
         values.update({key: value for key, value in overrides.items() if value is not None})
         return cls(**values)  # type: ignore[arg-type]

@@ -10,6 +10,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from tests.filter_cases import worked_example
 from tests.server import running_api
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -66,6 +67,7 @@ def test_wheel_ships_demo_and_sandbox_and_serves_from_another_folder(tmp_path: P
     names = zipfile.ZipFile(wheel).namelist()
     assert "cavra_gql/sandbox_ui/index.html" in names
     assert "cavra_gql/demo.py" in names
+    assert "cavra_gql/migrations/env.py" in names
 
     venv = tmp_path / "venv"
     subprocess.run([sys.executable, "-m", "venv", "--system-site-packages", str(venv)], check=True)
@@ -94,7 +96,6 @@ def test_cli_usage_errors(argv: list[str]) -> None:
 def test_several_api_processes_share_one_database(database_url: str, tmp_path: Path) -> None:
     from cavra_gql.db import make_engine
     from cavra_gql.ingest import ingest_values
-    from tests.filter_cases import worked_example
 
     engine = make_engine(database_url)
     ingest_values(engine, worked_example(), "worked example")
@@ -111,3 +112,57 @@ def test_several_api_processes_share_one_database(database_url: str, tmp_path: P
         ).stdout.split()
     assert totals == {4}
     assert len(pids) >= 2
+
+
+def test_api_with_an_auth_file_and_a_token_from_the_cli(sqlite_url: str, tmp_path: Path) -> None:
+    made = subprocess.run(
+        [sys.executable, "-m", "cavra_gql.cli", "token", "--name", "ops", "--role", "operator"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    token = made.split("it is not stored anywhere): ", 1)[1].split()[0]
+    auth_file = tmp_path / "auth.toml"
+    auth_file.write_text(made.split("auth file entry:\n", 1)[1], encoding="utf-8")
+    query = {"query": "{ rollbackDrillNotifications { total } }"}
+    write = {
+        "query": "mutation($r: [JSON!]!) { ingestRecords(records: $r) { accepted new } }",
+        "variables": {"r": worked_example()},
+    }
+    with running_api(
+        sqlite_url, "--auth-file", str(auth_file), "--no-graphiql", "--workers", "2"
+    ) as base:
+        assert httpx.post(base + "/graphql", json=query).status_code == 401
+        assert httpx.get(base + HISTORY_URL).status_code == 401
+        bearer = {"Authorization": f"Bearer {token}"}
+        answer = httpx.post(base + "/graphql", json=write, headers=bearer).json()
+        assert answer["data"]["ingestRecords"] == {"accepted": True, "new": 4}
+        for _ in range(6):  # whichever worker answers knows the token
+            page = httpx.get(base + HISTORY_URL, headers={**bearer, "Connection": "close"})
+            assert page.json()["total"] == 4
+        graphiql = httpx.get(base + "/graphql", headers={**bearer, "Accept": "text/html"})
+        assert graphiql.status_code == 404
+
+
+def test_a_bad_auth_file_stops_the_api_with_one_line(sqlite_url: str, tmp_path: Path) -> None:
+    auth_file = tmp_path / "auth.toml"
+    auth_file.write_text('[[tokens]]\nname = "x"\nrole = "root"\nsha256 = "' + "0" * 64 + '"\n')
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "cavra_gql.cli",
+            "api",
+            "--database",
+            sqlite_url,
+            "--auth-file",
+            str(auth_file),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == [
+        f"cavra-gql: {auth_file}: tokens[0]: role must be reader or operator, not 'root'"
+    ]

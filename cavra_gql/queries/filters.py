@@ -50,6 +50,13 @@ def blank(value: str | None) -> bool:
     return value is None or not value.strip()
 
 
+def refuse_nul(value: str, field: str) -> None:
+    """No stored value holds NUL (such values are never indexed), and PostgreSQL refuses it
+    in a parameter: say so rather than fail in the driver."""
+    if "\x00" in value:
+        raise BadInput(field, "must not contain NUL characters")
+
+
 def parse_bool(value: str, field: str) -> bool:
     word = value.strip().lower()
     if word in TRUE_WORDS:
@@ -173,6 +180,7 @@ class HistoryFilter:
 
 
 def _parse_one(name: str, raw: str, field: str) -> Any:
+    refuse_nul(raw, field)
     if name == "acknowledgement_state":
         return raw.strip().lower().replace("-", "_")
     if name == "delivery_success":

@@ -11,6 +11,7 @@ from cavra_gql.models import (
     RecordProvider,
     RecordSummary,
     RequiredRoute,
+    WriteAuditEntry,
 )
 
 records: Table = EvidenceRecord.__table__  # type: ignore[attr-defined]
@@ -19,3 +20,4 @@ required_routes: Table = RequiredRoute.__table__  # type: ignore[attr-defined]
 record_summary: Table = RecordSummary.__table__  # type: ignore[attr-defined]
 provider_summary: Table = ProviderSummary.__table__  # type: ignore[attr-defined]
 other_records: Table = OtherRecord.__table__  # type: ignore[attr-defined]
+write_audit_log: Table = WriteAuditEntry.__table__  # type: ignore[attr-defined]

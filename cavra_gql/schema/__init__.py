@@ -3,18 +3,26 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 import strawberry
 from graphql import GraphQLError
-from strawberry.extensions import MaskErrors, ParserCache, SchemaExtension, ValidationCache
+from strawberry.extensions import (
+    MaxAliasesLimiter,
+    MaxTokensLimiter,
+    ParserCache,
+    QueryDepthLimiter,
+    SchemaExtension,
+    ValidationCache,
+)
 from strawberry.schema.config import StrawberryConfig
-from strawberry.types import ExecutionContext
+from strawberry.types import ExecutionContext, ExecutionResult
 
-from cavra_gql.errors import CavraError
 from cavra_gql.schema.dashboard import (
     RollbackDrillNotificationDashboard,
     rollback_drill_notification_dashboard,
 )
+from cavra_gql.schema.errors import log_unexpected, with_codes
 from cavra_gql.schema.history import (
     RollbackDrillNotificationPage,
     rollback_drill_notification,
@@ -23,6 +31,8 @@ from cavra_gql.schema.history import (
 from cavra_gql.schema.records import RECORD_TYPES, DrillRecord
 from cavra_gql.schema.trend import TrendPoint, audit_delivery_trend_field
 from cavra_gql.schema.views import default_resolver
+from cavra_gql.schema.writes import Mutation, WriteAuditEntry, write_audit_log
+from cavra_gql.settings import Limits
 
 
 @strawberry.type(description="Read access to CAVRA's rollback drill notification evidence.")
@@ -42,6 +52,10 @@ class Query:
     rollback_drill_notification_dashboard: RollbackDrillNotificationDashboard = strawberry.field(
         resolver=rollback_drill_notification_dashboard,
         description="Delivery health over every history record matching the filters.",
+    )
+    write_audit_log: list[WriteAuditEntry] = strawberry.field(
+        resolver=write_audit_log,
+        description="Accepted writes through the API, newest first. Operators only.",
     )
     audit_delivery_trend: list[TrendPoint] = strawberry.field(
         resolver=audit_delivery_trend_field,
@@ -63,31 +77,39 @@ class CloseConnection(SchemaExtension):
             context.close()
 
 
-def _unexpected(error: GraphQLError) -> bool:
-    """Mask errors that were not raised on purpose (no stack, SQL or paths in answers)."""
-    original = error.original_error
-    return original is not None and not isinstance(original, CavraError | GraphQLError)
-
-
 class Schema(strawberry.Schema):
-    """Strawberry's schema, logging only the errors nobody raised on purpose."""
+    """Strawberry's schema, logging (with the request id) only errors nobody raised on purpose."""
 
     def process_errors(
         self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
     ) -> None:
-        super().process_errors([e for e in errors if _unexpected(e)], execution_context)
+        context = execution_context.context if execution_context else None
+        log_unexpected(errors, getattr(context, "request_id", "-"))
+
+    async def execute(self, *args: Any, **kwargs: Any) -> ExecutionResult:
+        result = await super().execute(*args, **kwargs)
+        return with_codes(result, kwargs.get("context_value"))
+
+    def execute_sync(self, *args: Any, **kwargs: Any) -> ExecutionResult:
+        return with_codes(super().execute_sync(*args, **kwargs), kwargs.get("context_value"))
 
 
-def build_schema() -> Schema:
+def build_schema(limits: Limits | None = None) -> Schema:
+    """The schema, with the query limits of `limits` (the defaults when None)."""
+    limits = limits or Limits()
     return Schema(
         query=Query,
+        mutation=Mutation,
         types=list(RECORD_TYPES),
         config=StrawberryConfig(default_resolver=default_resolver),
         extensions=[
             CloseConnection,
+            # Limits before caches: a cached document was checked against the same limits.
+            lambda: MaxTokensLimiter(max_token_count=limits.max_tokens),
+            lambda: QueryDepthLimiter(max_depth=limits.max_depth),
+            lambda: MaxAliasesLimiter(max_alias_count=limits.max_aliases),
             # Auditors and the sandbox send the same few documents again and again.
             lambda: ParserCache(maxsize=256),
             lambda: ValidationCache(maxsize=256),
-            lambda: MaskErrors(should_mask_error=_unexpected),
         ],
     )

@@ -1,4 +1,5 @@
-"""The per-request GraphQL context: settings, the engine, and one lazily opened connection."""
+"""The per-request GraphQL context: settings, the caller, the engine, and one lazily opened
+connection."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import strawberry
 from sqlalchemy import Connection, Engine
 
 from cavra_gql.db import read_connection
+from cavra_gql.principal import Principal
 from cavra_gql.settings import Settings
 
 
@@ -18,6 +20,8 @@ class Context:
     engine: Engine
     request: Any = None
     response: Any = None
+    request_id: str = "-"
+    principal: Principal | None = None  # None: an anonymous caller
     _connection: Connection | None = field(default=None, repr=False)
 
     @property

@@ -10,7 +10,7 @@ from sqlalchemy import Connection
 
 from cavra_gql.errors import BadInput
 from cavra_gql.queries import aggregates
-from cavra_gql.queries.filters import MAX_LIMIT, HistoryFilter
+from cavra_gql.queries.filters import MAX_LIMIT, HistoryFilter, refuse_nul
 from cavra_gql.queries.history import Cursor, Page, PageRequest, fetch_page, fetch_record
 from cavra_gql.schema.arguments import (
     FILTER_PARAMETERS,
@@ -92,6 +92,7 @@ def rollback_drill_notification(
     info: Info,
     id: Annotated[strawberry.ID, strawberry.argument(description="The record's session_id.")],
 ) -> DrillRecord | None:
+    refuse_nul(str(id), "id")
     row = fetch_record(info.context.conn, str(id))
     if row is None:
         return None

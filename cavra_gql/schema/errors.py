@@ -1,0 +1,79 @@
+"""Every GraphQL error carries `extensions.code`; unexpected ones are masked and logged.
+
+Expected errors (bad input, credentials, limits) keep their helpful message. Anything else
+is an "Unexpected error." with a request id that points at the server log, where the
+exception is written with its stack: nothing about the code, the SQL or the data leaks.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from graphql import GraphQLError
+from strawberry.types import ExecutionResult
+
+from cavra_gql.errors import CavraError
+
+log = logging.getLogger("cavra_gql.graphql")
+
+MASKED_MESSAGE = "Unexpected error."
+
+
+def unexpected(error: GraphQLError) -> bool:
+    """An error nobody raised on purpose: not ours, not graphql-core's."""
+    original = error.original_error
+    return original is not None and not isinstance(original, CavraError | GraphQLError)
+
+
+def code_of(error: GraphQLError) -> str:
+    """The `extensions.code` of an error that has none of its own."""
+    if unexpected(error):
+        return "INTERNAL_SERVER_ERROR"
+    if error.message.startswith("Syntax Error"):  # includes the token limit
+        return "GRAPHQL_PARSE_FAILED"
+    if error.message.startswith("Variable '$"):  # variable values that cannot be coerced
+        return "BAD_USER_INPUT"
+    if error.path:  # raised while resolving a field
+        return "BAD_USER_INPUT"
+    return "GRAPHQL_VALIDATION_FAILED"
+
+
+def log_unexpected(errors: list[GraphQLError], request_id: str) -> None:
+    for error in errors:
+        if unexpected(error):
+            original = error.original_error
+            assert original is not None
+            log.error(
+                "request %s: unexpected error at %s",
+                request_id,
+                ".".join(map(str, error.path or [])) or "(operation)",
+                exc_info=(type(original), original, original.__traceback__),
+            )
+
+
+def with_codes(result: ExecutionResult, context: object) -> ExecutionResult:
+    """The result with a code on each error and the unexpected ones masked.
+
+    Applied to the finished result rather than in an extension hook: with the parser cache,
+    a syntax error leaves the operation hook by exception, before any result exists.
+    """
+    if result.errors:
+        request_id = getattr(context, "request_id", "-")
+        result.errors = [coded(error, request_id) for error in result.errors]
+    return result
+
+
+def coded(error: GraphQLError, request_id: str) -> GraphQLError:
+    if unexpected(error):
+        return GraphQLError(
+            MASKED_MESSAGE,
+            nodes=error.nodes,
+            source=error.source,
+            positions=error.positions,
+            path=error.path,
+            extensions={"code": "INTERNAL_SERVER_ERROR", "requestId": request_id},
+        )
+    if error.extensions and "code" in error.extensions:
+        return error
+    error.extensions = {**(error.extensions or {}), "code": code_of(error)}
+    return error
