@@ -23,7 +23,7 @@ _PROVIDER_FIGURES = PROVIDER_SUMMARY_FIELDS - {"provider"}
 
 def _counting(flt: HistoryFilter) -> Split:
     allowed = PROVIDER_SUMMARY_FIELDS if flt.provider is not None else RECORD_SUMMARY_FIELDS
-    return split(flt, allowed)
+    return split(flt, allowed, whole=True)
 
 
 def total(conn: Connection, flt: HistoryFilter) -> int:
@@ -45,7 +45,7 @@ def counts(conn: Connection, flt: HistoryFilter) -> Counts:
 
 def audit_delivery_providers(conn: Connection, flt: HistoryFilter) -> list[str]:
     """Sorted by code point (in Python: a PostgreSQL locale would sort otherwise)."""
-    plan = split(flt, _PROVIDER_FIGURES)
+    plan = split(flt, _PROVIDER_FIGURES, whole=True)
     found: set[str] = set()
     for part in plan.raw:
         found |= raw.audit_delivery_providers(conn, part)
@@ -55,7 +55,7 @@ def audit_delivery_providers(conn: Connection, flt: HistoryFilter) -> list[str]:
 
 
 def provider_attempts(conn: Connection, flt: HistoryFilter) -> list[ProviderAttempts]:
-    plan = split(flt, _PROVIDER_FIGURES)
+    plan = split(flt, _PROVIDER_FIGURES, whole=True)
     parts = [raw.provider_attempts(conn, part) for part in plan.raw]
     if plan.buckets is not None:
         parts.append(summaries.provider_attempts(conn, flt, plan.buckets))

@@ -15,6 +15,8 @@ from cavra_gql.queries.filters import HistoryFilter
 HOUR_US = 3_600_000_000
 DAY_US = 24 * HOUR_US
 WIDTHS = (HOUR_US, DAY_US)
+# The whole history in one bucket (start 0), rolled up from the daily rows at every import.
+WHOLE = 0
 
 # The filters each summary table can answer; any other filter goes to the records table.
 _TIME = frozenset({"created_after", "created_before"})
@@ -77,12 +79,17 @@ def _before(a: int | None, b: int | None) -> bool:
     return a is None or b is None or a < b
 
 
-def split(flt: HistoryFilter, allowed: frozenset[str], *, days: bool = True) -> Split:
+def split(
+    flt: HistoryFilter, allowed: frozenset[str], *, days: bool = True, whole: bool = False
+) -> Split:
     """Days (unless `days` is false), then hours, from the summaries; the partial hours at the
-    ends from the records."""
+    ends from the records. With `whole`, a filter without a time range reads the one
+    whole-history bucket instead of every day."""
     if not flt.fields_set() <= allowed:
         return Split(None, (flt,))
     lo, hi = flt.created_after, flt.created_before
+    if whole and lo is None and hi is None:
+        return Split((Buckets(WHOLE, None, None),), ())
     hour_start, hour_end = _whole(lo, hi, HOUR_US)
     if not _before(hour_start, hour_end):
         return Split(None, (flt,))  # less than one whole hour: the records are few

@@ -32,7 +32,7 @@ from cavra_gql.queries.dashboard import (
     read_attempts,
 )
 from cavra_gql.queries.filters import HistoryFilter
-from cavra_gql.queries.hours import WIDTHS, Buckets, floor_bucket, floor_to
+from cavra_gql.queries.hours import DAY_US, WHOLE, WIDTHS, Buckets, floor_bucket, floor_to
 from cavra_gql.queries.tables import provider_summary, providers, record_summary, records
 
 RECORD_DIMENSIONS = (
@@ -63,8 +63,11 @@ def runs(starts: Iterable[int], width: int) -> list[tuple[int, int]]:
 
 
 def refresh(conn: Connection, hours: Iterable[int]) -> None:
-    """Recount the hours given, and the days holding them (in the caller's transaction)."""
+    """Recount the hours given and the days holding them, then roll the days up into the
+    whole-history rows (in the caller's transaction)."""
     touched = set(hours)
+    if not touched:
+        return
     for width in WIDTHS:
         for start, end in runs({floor_to(hour, width) for hour in touched}, width):
             for table in (record_summary, provider_summary):
@@ -78,6 +81,88 @@ def refresh(conn: Connection, hours: Iterable[int]) -> None:
             in_run = and_(records.c.created_us >= start, records.c.created_us < end)
             conn.execute(_record_rows(width, in_run))
             conn.execute(_provider_rows(width, in_run))
+    roll_up_whole(conn)
+
+
+def roll_up_whole(conn: Connection) -> None:
+    """Rebuild the whole-history rows from the daily ones: a few thousand rows, not every
+    record, so a one-record write stays cheap."""
+    for table in (record_summary, provider_summary):
+        conn.execute(delete(table).where(table.c.width_us == WHOLE))
+    day = record_summary.c
+    dims = [day[name] for name in RECORD_DIMENSIONS]
+    rows = (
+        select(literal(WHOLE), literal(0), *dims, func.sum(day.record_count))
+        .where(day.width_us == DAY_US)
+        .group_by(*dims)
+    )
+    columns = ["width_us", "bucket_us", *RECORD_DIMENSIONS, "record_count"]
+    conn.execute(insert(record_summary).from_select(columns, rows))
+    conn.execute(_whole_provider_rows())
+
+
+def _whole_provider_rows() -> Insert:
+    s = provider_summary.c
+    keys = [s.provider, *[s[name] for name in PROVIDER_DIMENSIONS]]
+    ranked = (
+        select(
+            *keys,
+            s.record_count,
+            s.selected_count,
+            s.attempts,
+            s.failures,
+            s.last_attempt_us,
+            s.last_success_us,
+            s.last_failure_us,
+            s.latest_us,
+            s.latest_session_id,
+            s.latest_failed,
+            # The day holding the group's first attempt in history order.
+            func.row_number()
+            .over(
+                partition_by=keys,
+                order_by=(s.latest_us.is_(None), s.latest_us.desc(), s.latest_session_id),
+            )
+            .label("position"),
+        )
+        .where(s.width_us == DAY_US)
+        .subquery("days")
+    )
+    k = ranked.c
+    first = k.position == 1
+    group = [k.provider, *[k[name] for name in PROVIDER_DIMENSIONS]]
+    query = select(
+        literal(WHOLE),
+        literal(0),
+        *group,
+        func.sum(k.record_count),
+        func.sum(k.selected_count),
+        func.sum(k.attempts),
+        func.sum(k.failures),
+        func.max(k.last_attempt_us),
+        func.max(k.last_success_us),
+        func.max(k.last_failure_us),
+        func.max(case((first, k.latest_us))),
+        func.max(case((first, k.latest_session_id))),
+        func.max(case((first, cast(k.latest_failed, Integer)))) == 1,
+    ).group_by(*group)
+    columns = [
+        "width_us",
+        "bucket_us",
+        "provider",
+        *PROVIDER_DIMENSIONS,
+        "record_count",
+        "selected_count",
+        "attempts",
+        "failures",
+        "last_attempt_us",
+        "last_success_us",
+        "last_failure_us",
+        "latest_us",
+        "latest_session_id",
+        "latest_failed",
+    ]
+    return insert(provider_summary).from_select(columns, query)
 
 
 def _record_rows(width: int, in_run: ColumnElement[bool]) -> Insert:

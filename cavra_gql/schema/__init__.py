@@ -8,6 +8,7 @@ from typing import Any
 import strawberry
 from graphql import GraphQLError
 from strawberry.extensions import (
+    AddValidationRules,
     MaxAliasesLimiter,
     MaxTokensLimiter,
     ParserCache,
@@ -97,6 +98,12 @@ class Schema(strawberry.Schema):
 def build_schema(limits: Limits | None = None) -> Schema:
     """The schema, with the query limits of `limits` (the defaults when None)."""
     limits = limits or Limits()
+    # The limit rules are built once: the validation cache is keyed by the rule classes, and
+    # limiters made per request would make new classes, so no document would ever hit it.
+    rules = [
+        *QueryDepthLimiter(max_depth=limits.max_depth).validation_rules,
+        *MaxAliasesLimiter(max_alias_count=limits.max_aliases).validation_rules,
+    ]
     return Schema(
         query=Query,
         mutation=Mutation,
@@ -104,10 +111,8 @@ def build_schema(limits: Limits | None = None) -> Schema:
         config=StrawberryConfig(default_resolver=default_resolver),
         extensions=[
             CloseConnection,
-            # Limits before caches: a cached document was checked against the same limits.
             lambda: MaxTokensLimiter(max_token_count=limits.max_tokens),
-            lambda: QueryDepthLimiter(max_depth=limits.max_depth),
-            lambda: MaxAliasesLimiter(max_alias_count=limits.max_aliases),
+            lambda: AddValidationRules(rules),
             # Auditors and the sandbox send the same few documents again and again.
             lambda: ParserCache(maxsize=256),
             lambda: ValidationCache(maxsize=256),
