@@ -109,16 +109,27 @@ class Page:
 
 
 def fetch_page(conn: Connection, flt: HistoryFilter, request: PageRequest) -> Page:
-    """One page of matching records in history order (one statement)."""
+    """One page of matching records in history order (one statement).
+
+    The matches are ordered and cut by key first, and only the page's rows are read whole:
+    a filter answered from sparse indexes then sorts its matches without reading every
+    match's JSON (SQLite keeps it in overflow pages, read only when the column is).
+    """
     conditions = flt.conditions()
     if request.after is not None:
         conditions.append(request.after.after_condition())
-    query = (
-        select(*ROW_COLUMNS)
+    keys = (
+        select(records.c.session_id)
         .where(*conditions)
         .order_by(*ORDER)
         .limit(request.limit + 1)
         .offset(request.offset)
+        .subquery("page_keys")
+    )
+    query = (
+        select(*ROW_COLUMNS)
+        .join_from(keys, records, records.c.session_id == keys.c.session_id)
+        .order_by(*ORDER)
     )
     rows = [RecordRow(row) for row in conn.execute(query)]
     return Page(rows=rows[: request.limit], has_next=len(rows) > request.limit)
