@@ -77,12 +77,14 @@ class EvidenceRecord(SQLModel, table=True):
         sparse("ix_evidence_records_delivery_id", "delivery_id"),
         sparse("ix_evidence_records_cadence", "cadence", Column("created_us").desc()),
         # Acknowledgements by route, for the outstanding-acknowledgement check.
-        # (The masks and instants ride along so time and category filters stay in the index.)
+        # (The kind, masks and instants ride along so the check never reads the table:
+        # PostgreSQL then answers it by index-only scans.)
         sparse(
             "ix_evidence_records_acknowledgement",
             "acknowledgement_state",
             "schedule_id",
             "provider",
+            "metadata_kind",
             "created_us",
             "category_mask",
             "provider_mask",
