@@ -118,12 +118,13 @@ OpenPage = Callable[..., Page]
 def open_page(browser: Any) -> Iterator[OpenPage]:
     contexts: list[Any] = []
 
-    def open_page(url: str, viewport: dict[str, int] = DESKTOP) -> Page:
+    def open_page(url: str, viewport: dict[str, int] = DESKTOP, *, settle: bool = True) -> Page:
         context = browser.new_context(viewport=viewport)
         contexts.append(context)
         page = Page(context.new_page())
         page.page.goto(url)
-        page.settle()
+        if settle:
+            page.settle()
         return page
 
     yield open_page
@@ -437,3 +438,43 @@ def test_sample_mode_when_the_api_cannot_be_reached(
     assert_provider_health(page, assert_cards(page, sample_api, variables))
     assert_history(page, sample_api, variables)
     assert page.errors and all(down in error for error in page.errors)
+
+
+def test_a_server_with_credentials_asks_for_a_token(
+    tmp_path_factory: pytest.TempPathFactory, open_page: OpenPage
+) -> None:
+    """With an auth file the sandbox's reads need a token: it asks, keeps it for the tab
+    only, and then shows the live figures."""
+    from cavra_gql.auth import hash_token
+
+    folder = tmp_path_factory.mktemp("guarded")
+    token = "reader-token-for-the-sandbox"
+    auth_file = folder / "auth.toml"
+    auth_file.write_text(
+        f'[[tokens]]\nname = "auditor"\nrole = "reader"\nsha256 = "{hash_token(token)}"\n'
+    )
+    url = f"sqlite:///{folder / 'guarded.sqlite3'}"
+    with running_api(url, "--demo", "--auth-file", str(auth_file)) as base:
+        page = open_page(base + "/sandbox/", settle=False)
+        page.page.wait_for_selector("#token-form:not([hidden])", timeout=20_000)
+        assert page.page.text_content("#connection") == "Token needed"
+        page.page.fill("#token-input", "not-the-token")
+        page.page.click("#token-form button[type=submit]")
+        page.page.wait_for_selector("#token-form:not([hidden])", timeout=20_000)
+        assert "The saved token was refused" in (page.page.text_content("#token-reason") or "")
+        page.page.fill("#token-input", token)
+        page.page.click("#token-form button[type=submit]")
+        page.settle()
+        assert page.page.text_content("#connection") == "Live API"
+        answer = httpx.post(
+            base + "/graphql",
+            json={"query": "{ rollbackDrillNotifications { total } }"},
+            headers={"authorization": f"Bearer {token}"},
+        ).json()
+        total = answer["data"]["rollbackDrillNotifications"]["total"]
+        shown = (page.page.text_content("#history-total") or "").replace(",", "")
+        assert int(shown) == total
+        assert page.cards()  # every card answered
+        stored = page.page.evaluate("() => sessionStorage.getItem('cavra-gql-token')")
+        assert stored == token
+        page.screenshot("sandbox-token")

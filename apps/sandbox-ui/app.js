@@ -1,6 +1,6 @@
 // The console: reads the view from the URL, asks the API (or, when it cannot be reached, the
 // bundled sample) for each component's operation, and keeps the URL in step with the filters.
-import { apiSource, endpointFor, Unreachable } from "./lib/api.js";
+import { apiSource, endpointFor, saveToken, savedToken, Unreachable } from "./lib/api.js";
 import { h, loader, when } from "./lib/dom.js";
 import {
   activeCount,
@@ -72,6 +72,10 @@ async function run(name, variables) {
       connected = true;
       return data;
     } catch (error) {
+      if (error.code === "UNAUTHENTICATED" || error.code === "FORBIDDEN") {
+        askForToken(error); // it answered: not without a (reader) token
+        throw error;
+      }
       if (!(error instanceof Unreachable)) {
         setConnection("api", "Live API"); // it answered, with errors
         connected = true;
@@ -92,6 +96,27 @@ async function run(name, variables) {
     throw error;
   }
 }
+
+// ---- credentials (servers with an auth configuration) ---------------------------------------
+
+function askForToken(error) {
+  const form = $("token-form");
+  if (!form.hidden) return;
+  setConnection("down", "Token needed");
+  const tried = savedToken() ? ` The saved token was refused: ${error.message}` : "";
+  $("token-reason").replaceChildren(
+    h("strong", null, "This server requires an API token."),
+    ` Ask its operator for a reader token; it is kept in this tab only.${tried}`,
+  );
+  form.hidden = false;
+  $("token-input").focus();
+}
+
+$("token-form").addEventListener("submit", (event) => {
+  event.preventDefault();
+  saveToken($("token-input").value.trim());
+  location.reload();
+});
 
 // ---- filter errors (shown next to the filters) ----------------------------------------------
 

@@ -27,6 +27,26 @@ export function endpointFor(location) {
   return DEFAULT_ENDPOINT;
 }
 
+const TOKEN_KEY = "cavra-gql-token";
+
+/** The bearer token for servers that require one: kept for this browser tab only. */
+export function savedToken() {
+  try {
+    return sessionStorage.getItem(TOKEN_KEY) || "";
+  } catch {
+    return "";
+  }
+}
+
+export function saveToken(token) {
+  try {
+    if (token) sessionStorage.setItem(TOKEN_KEY, token);
+    else sessionStorage.removeItem(TOKEN_KEY);
+  } catch {
+    // storage refused (private mode): the token lasts until the page reloads
+  }
+}
+
 const operations = new Map();
 
 /** The text of operations/<name>.graphql, fetched once (relative to the page). */
@@ -53,9 +73,12 @@ export function apiSource(endpoint) {
       const timer = setTimeout(() => controller.abort(), TIMEOUT_MS);
       let response;
       try {
+        const headers = { "content-type": "application/json", accept: "application/json" };
+        const token = savedToken();
+        if (token) headers.authorization = `Bearer ${token}`;
         response = await fetch(endpoint, {
           method: "POST",
-          headers: { "content-type": "application/json", accept: "application/json" },
+          headers,
           body: JSON.stringify({ query, variables }),
           signal: controller.signal,
         });
