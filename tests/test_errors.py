@@ -117,3 +117,33 @@ def test_request_ids_are_made_when_missing_or_unsafe(client: TestClient) -> None
     for unsafe in ("a b\r\nx", "x" * 65, "<script>"):
         answered = client.get("/healthz", headers={"x-request-id": unsafe}).headers
         assert len(answered["x-request-id"]) == 32
+
+
+@pytest.mark.parametrize(
+    ("body", "reason"),
+    [
+        ('{"query": "{ x }", "variables": {"a": ' + '{"a": ' * 5000 + "1" + "}" * 5001, "nested"),
+        ('{"query": "{ x }", "variables": {"a": ' + "1" * 5000 + "}}", "5000 digits"),
+        ('{"query": "{ x }", "variables": {"a": 1e999}}', "out of range"),
+        ('{"query": "{ x }", "variables": {"a": NaN}}', "NaN is not a JSON number"),
+        ('{"query": "{ x }"', "not JSON"),
+    ],
+)
+def test_hostile_request_bodies_are_400s_that_say_why(
+    client: TestClient, body: str, reason: str
+) -> None:
+    response = client.post("/graphql", content=body, headers={"content-type": "application/json"})
+    assert response.status_code == 400
+    assert "Unable to parse request body as JSON" in response.text
+    assert reason in response.text
+
+
+def test_huge_rest_numbers_are_read_not_crashed_on(client: TestClient) -> None:
+    huge = "9" * 5000
+    page = client.get(HISTORY_URL, params={"limit": huge, "offset": huge})
+    assert page.status_code == 200
+    assert (page.json()["limit"], page.json()["items"]) == (500, [])
+    negative = client.get(HISTORY_URL, params={"offset": "-" + huge})
+    assert negative.status_code == 422
+    assert "must be >= 0, got -999" in negative.json()["detail"]
+    assert "(5001 characters)" in negative.json()["detail"]

@@ -66,6 +66,13 @@ def parse_bool(value: str, field: str) -> bool:
     raise BadInput(field, f"expected true/false, 1/0, yes/no, on/off, t/f or y/n, got {value!r}")
 
 
+SATURATED = 10**18
+
+
+def abbreviated(text: str, keep: int = 40) -> str:
+    return text if len(text) <= keep else f"{text[:keep]}... ({len(text)} characters)"
+
+
 def parse_count(value: str | None, field: str, default: int) -> int:
     """A limit or offset: a whole number >= 0; blank means the default."""
     if value is None or blank(value):
@@ -73,7 +80,13 @@ def parse_count(value: str | None, field: str, default: int) -> int:
     text = value.strip()
     if not _INTEGER.fullmatch(text):
         raise BadInput(field, f"expected a whole number >= 0, got {value!r}")
-    number = int(text)
+    if text.startswith("-") and text.strip("-0"):
+        raise BadInput(field, f"must be >= 0, got {abbreviated(text)}")
+    digits = text.lstrip("+-").lstrip("0")
+    # Saturate rather than convert a huge number (Python refuses over 4,300 digits, and no
+    # database takes more than 64 bits): the limit is capped anyway, an offset past every
+    # record finds none.
+    number = SATURATED if len(digits) > 18 else int(text)
     if number < 0:
         raise BadInput(field, f"must be >= 0, got {number}")
     return number
