@@ -164,8 +164,9 @@ def require_operator(config: AuthConfig, principal: Principal | None) -> Princip
     """Writes always need an operator; a server without credentials accepts none."""
     if not config.enabled:
         raise Forbidden(
-            "this server has no credentials configured, so it accepts no writes "
-            "(configure operator tokens: CAVRA_GQL_AUTH_FILE)"
+            "this server has no credentials configured, so nobody is an operator: it accepts "
+            "no writes and shows no write audit log (configure operator tokens: "
+            "CAVRA_GQL_AUTH_FILE)"
         )
     if principal is None:
         raise Unauthenticated("writes need an operator's bearer token")
