@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
 from collections.abc import Sequence
@@ -111,7 +112,9 @@ def _token(name: str, role: str) -> int:
     token = new_token()
     print(f"token (give it to {name}; it is not stored anywhere): {token}")
     print("auth file entry:")
-    print(f'[[tokens]]\nname = "{name}"\nrole = "{role}"\nsha256 = "{hash_token(token)}"')
+    # A TOML basic string reads JSON's escapes: json.dumps quotes any name safely.
+    print(f"[[tokens]]\nname = {json.dumps(name)}\nrole = {json.dumps(role)}")
+    print(f'sha256 = "{hash_token(token)}"')
     return 0
 
 

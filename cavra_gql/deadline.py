@@ -41,14 +41,8 @@ def limit(seconds: float | None) -> Iterator[None]:
         _CURRENT.reset(token)
 
 
-def check() -> None:
-    """Raise TimeLimitExceeded when the current request is past its deadline."""
-    current = _CURRENT.get()
-    if current is not None and time.monotonic() >= current[0]:
-        raise TimeLimitExceeded(current[1])
-
-
 def _expired() -> int:
+    """SQLite's progress handler: non-zero interrupts the running statement."""
     current = _CURRENT.get()
     return 1 if current is not None and time.monotonic() >= current[0] else 0
 
@@ -57,9 +51,9 @@ def _before_statement(conn: Any, cursor: Any, *_args: Any) -> None:
     current = _CURRENT.get()
     if current is None:
         return
-    deadline, seconds = current
-    if time.monotonic() >= deadline:
-        raise TimeLimitExceeded(seconds)
+    if _expired():
+        raise TimeLimitExceeded(current[1])
+    deadline = current[0]
     if conn.dialect.name == "sqlite":
         info = conn.info  # per DB-API connection: the handler reads the deadline itself
         if not info.get(_INSTALLED):

@@ -66,13 +66,10 @@ def ingest_records(
         audit_id = audit_log.record_write(
             conn,
             at_us=now_us(),
-            actor=principal.name,
-            role=principal.role.value,
+            principal=principal,
             operation=OPERATION,
             request_id=request_id,
             session_ids=list(dict.fromkeys(item.session_id for item in ready)),
-            new=counts.new,
-            updated=counts.updated,
-            unchanged=counts.unchanged,
+            counts=counts,
         )
     return WriteOutcome(True, len(values), counts, [], audit_id)

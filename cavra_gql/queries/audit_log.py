@@ -8,7 +8,9 @@ from dataclasses import dataclass
 from sqlalchemy import Connection, insert, select
 
 from cavra_gql import jsontext
+from cavra_gql.principal import Principal
 from cavra_gql.queries.tables import write_audit_log
+from cavra_gql.queries.upsert import UpsertCounts
 
 MAX_ENTRIES = 500
 
@@ -32,28 +34,25 @@ def record_write(
     conn: Connection,
     *,
     at_us: int,
-    actor: str,
-    role: str,
+    principal: Principal,
     operation: str,
     request_id: str,
     session_ids: Sequence[str],
-    new: int,
-    updated: int,
-    unchanged: int,
+    counts: UpsertCounts,
 ) -> int:
     """Add an entry in the write's own transaction; returns its id."""
     result = conn.execute(
         insert(write_audit_log)
         .values(
             at_us=at_us,
-            actor=actor,
-            role=role,
+            actor=principal.name,
+            role=principal.role.value,
             operation=operation,
             request_id=request_id,
             record_count=len(session_ids),
-            new=new,
-            updated=updated,
-            unchanged=unchanged,
+            new=counts.new,
+            updated=counts.updated,
+            unchanged=counts.unchanged,
             session_ids_json=jsontext.dumps(list(session_ids)),
         )
         .returning(write_audit_log.c.id)
@@ -67,19 +66,9 @@ def entries(conn: Connection, limit: int, before_id: int | None = None) -> list[
     query = select(t).order_by(t.c.id.desc()).limit(min(limit, MAX_ENTRIES))
     if before_id is not None:
         query = query.where(t.c.id < before_id)
-    return [
-        AuditEntry(
-            id=row.id,
-            at_us=row.at_us,
-            actor=row.actor,
-            role=row.role,
-            operation=row.operation,
-            request_id=row.request_id,
-            record_count=row.record_count,
-            new=row.new,
-            updated=row.updated,
-            unchanged=row.unchanged,
-            session_ids=jsontext.loads(row.session_ids_json),
-        )
-        for row in conn.execute(query)
-    ]
+    found = []
+    for row in conn.execute(query):
+        values = dict(row._mapping)
+        session_ids = jsontext.loads(values.pop("session_ids_json"))
+        found.append(AuditEntry(**values, session_ids=session_ids))
+    return found

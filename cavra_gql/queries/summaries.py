@@ -49,6 +49,24 @@ PROVIDER_DIMENSIONS = (
     "delivery_success",
     "category_mask",
 )
+# The columns the summary rows are inserted into, in the order their queries select them.
+RECORD_COLUMNS = ["width_us", "bucket_us", *RECORD_DIMENSIONS, "record_count"]
+PROVIDER_COLUMNS = [
+    "width_us",
+    "bucket_us",
+    "provider",
+    *PROVIDER_DIMENSIONS,
+    "record_count",
+    "selected_count",
+    "attempts",
+    "failures",
+    "last_attempt_us",
+    "last_success_us",
+    "last_failure_us",
+    "latest_us",
+    "latest_session_id",
+    "latest_failed",
+]
 
 
 def runs(starts: Iterable[int], width: int) -> list[tuple[int, int]]:
@@ -96,8 +114,7 @@ def roll_up_whole(conn: Connection) -> None:
         .where(day.width_us == DAY_US)
         .group_by(*dims)
     )
-    columns = ["width_us", "bucket_us", *RECORD_DIMENSIONS, "record_count"]
-    conn.execute(insert(record_summary).from_select(columns, rows))
+    conn.execute(insert(record_summary).from_select(RECORD_COLUMNS, rows))
     conn.execute(_whole_provider_rows())
 
 
@@ -106,17 +123,7 @@ def _whole_provider_rows() -> Insert:
     keys = [s.provider, *[s[name] for name in PROVIDER_DIMENSIONS]]
     ranked = (
         select(
-            *keys,
-            s.record_count,
-            s.selected_count,
-            s.attempts,
-            s.failures,
-            s.last_attempt_us,
-            s.last_success_us,
-            s.last_failure_us,
-            s.latest_us,
-            s.latest_session_id,
-            s.latest_failed,
+            *[s[name] for name in PROVIDER_COLUMNS[2:]],  # all but the width and bucket
             # The day holding the group's first attempt in history order.
             func.row_number()
             .over(
@@ -146,23 +153,7 @@ def _whole_provider_rows() -> Insert:
         func.max(case((first, k.latest_session_id))),
         func.max(case((first, cast(k.latest_failed, Integer)))) == 1,
     ).group_by(*group)
-    columns = [
-        "width_us",
-        "bucket_us",
-        "provider",
-        *PROVIDER_DIMENSIONS,
-        "record_count",
-        "selected_count",
-        "attempts",
-        "failures",
-        "last_attempt_us",
-        "last_success_us",
-        "last_failure_us",
-        "latest_us",
-        "latest_session_id",
-        "latest_failed",
-    ]
-    return insert(provider_summary).from_select(columns, query)
+    return insert(provider_summary).from_select(PROVIDER_COLUMNS, query)
 
 
 def _record_rows(width: int, in_run: ColumnElement[bool]) -> Insert:
@@ -172,8 +163,7 @@ def _record_rows(width: int, in_run: ColumnElement[bool]) -> Insert:
     query = (
         select(literal(width), bucket, *dims, func.count()).where(in_run).group_by(bucket, *dims)
     )
-    columns = ["width_us", "bucket_us", *RECORD_DIMENSIONS, "record_count"]
-    return insert(record_summary).from_select(columns, query)
+    return insert(record_summary).from_select(RECORD_COLUMNS, query)
 
 
 def _provider_rows(width: int, in_run: ColumnElement[bool]) -> Insert:
@@ -223,23 +213,7 @@ def _provider_rows(width: int, in_run: ColumnElement[bool]) -> Insert:
         func.max(case((first, k.session_id))),
         func.max(case((first, k.failure))) == 1,
     ).group_by(*keys)
-    columns = [
-        "width_us",
-        "bucket_us",
-        "provider",
-        *PROVIDER_DIMENSIONS,
-        "record_count",
-        "selected_count",
-        "attempts",
-        "failures",
-        "last_attempt_us",
-        "last_success_us",
-        "last_failure_us",
-        "latest_us",
-        "latest_session_id",
-        "latest_failed",
-    ]
-    return insert(provider_summary).from_select(columns, query)
+    return insert(provider_summary).from_select(PROVIDER_COLUMNS, query)
 
 
 def in_buckets(table: Table, buckets: tuple[Buckets, ...]) -> ColumnElement[bool]:

@@ -26,14 +26,11 @@ def unexpected(error: GraphQLError) -> bool:
 
 
 def code_of(error: GraphQLError) -> str:
-    """The `extensions.code` of an error that has none of its own."""
-    if unexpected(error):
-        return "INTERNAL_SERVER_ERROR"
+    """The `extensions.code` of an expected error that has none of its own."""
     if error.message.startswith("Syntax Error"):  # includes the token limit
         return "GRAPHQL_PARSE_FAILED"
-    if error.message.startswith("Variable '$"):  # variable values that cannot be coerced
-        return "BAD_USER_INPUT"
-    if error.path:  # raised while resolving a field
+    # Variable values that cannot be coerced, and errors raised while resolving a field.
+    if error.message.startswith("Variable '$") or error.path:
         return "BAD_USER_INPUT"
     return "GRAPHQL_VALIDATION_FAILED"
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from typing import Annotated
 
 import strawberry
@@ -51,6 +52,14 @@ class WriteAuditEntry:
     updated: int = doc("Records replaced.")
     unchanged: int = doc("Records identical to what was stored already.")
     session_ids: list[str] = doc("The session_ids written, in the order received.")
+
+    @classmethod
+    def of(cls, entry: audit_log.AuditEntry) -> WriteAuditEntry:
+        values = asdict(entry)
+        return cls(
+            **values
+            | {"id": strawberry.ID(str(entry.id)), "at": format_instant(values.pop("at_us"))}
+        )
 
 
 def ingest_records(
@@ -112,22 +121,7 @@ def write_audit_log(
         if not str(before).isdigit():
             raise BadInput("before", f"must be an entry id, got {before!r}")
         before_id = int(before)
-    return [
-        WriteAuditEntry(
-            id=strawberry.ID(str(e.id)),
-            at=format_instant(e.at_us),
-            actor=e.actor,
-            role=e.role,
-            operation=e.operation,
-            request_id=e.request_id,
-            record_count=e.record_count,
-            new=e.new,
-            updated=e.updated,
-            unchanged=e.unchanged,
-            session_ids=e.session_ids,
-        )
-        for e in audit_log.entries(context.conn, limit, before_id)
-    ]
+    return [WriteAuditEntry.of(e) for e in audit_log.entries(context.conn, limit, before_id)]
 
 
 @strawberry.type(description="Writes. Each needs an operator's credential.")
