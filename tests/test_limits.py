@@ -203,43 +203,24 @@ def test_time_limit_answers_with_a_clear_error(
         assert data["rollbackDrillNotifications"]["total"] == records
 
 
-def test_a_running_sqlite_statement_is_interrupted_at_the_deadline(engine_sqlite: Engine) -> None:
-    deadline.install(engine_sqlite)
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_a_running_sqlite_statement_is_interrupted_at_the_deadline(engine: Engine) -> None:
+    deadline.install(engine)
     endless = (
         "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n) SELECT count(*) FROM n"
     )
     started = time.monotonic()
-    with engine_sqlite.connect() as conn, deadline.limit(0.3), pytest.raises(TimeLimitExceeded):
+    with engine.connect() as conn, deadline.limit(0.3), pytest.raises(TimeLimitExceeded):
         conn.execute(text(endless))
     assert time.monotonic() - started < 60  # it ended at all: the statement never would
-    with engine_sqlite.connect() as conn:  # outside a request there is no limit
+    with engine.connect() as conn:  # outside a request there is no limit
         assert conn.execute(text("SELECT 1")).scalar() == 1
 
 
-@pytest.mark.postgres
-def test_the_postgresql_statement_timeout_is_translated(database_url_pg: str) -> None:
-    from cavra_gql.db import make_engine
-
-    engine = make_engine(database_url_pg)
+@pytest.mark.parametrize(
+    "database_url", [pytest.param("postgresql", marks=pytest.mark.postgres)], indirect=True
+)
+def test_the_postgresql_statement_timeout_is_translated(engine: Engine) -> None:
     deadline.install(engine)
-    try:
-        with engine.connect() as conn, deadline.limit(0.3), pytest.raises(TimeLimitExceeded):
-            conn.execute(text("SELECT pg_sleep(30)"))
-    finally:
-        engine.dispose()
-
-
-@pytest.fixture
-def engine_sqlite(sqlite_url: str) -> Iterator[Engine]:
-    from cavra_gql.db import make_engine
-
-    engine = make_engine(sqlite_url)
-    yield engine
-    engine.dispose()
-
-
-@pytest.fixture
-def database_url_pg() -> str:
-    from tests.conftest import _postgres_url
-
-    return _postgres_url()
+    with engine.connect() as conn, deadline.limit(0.3), pytest.raises(TimeLimitExceeded):
+        conn.execute(text("SELECT pg_sleep(30)"))
