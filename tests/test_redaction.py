@@ -15,6 +15,7 @@ from cavra_gql.redaction import (
     is_secret_header,
     is_secret_key,
     is_url_key,
+    may_need_redaction,
     redact,
     reduce_url,
 )
@@ -520,3 +521,50 @@ def test_never_raises_and_is_idempotent(record: dict[str, Any]) -> None:
     once = redact(record)
     assert record == before
     assert redact(once) == once
+
+
+# Keys that differ from the secret and URL keys only in case or a prefix, and plain keys
+# that merely look like them: the text pre-check must never let through a record the walk
+# would change. One such key per record, so no other one hides a miss.
+_SPECIAL_KEYS = st.sampled_from(
+    [
+        "Password",
+        "CLIENT_SECRET",
+        "x_access_token",
+        "Api_Key",
+        "apiKey",
+        "Private_Key",
+        "secret",
+        "token",
+        "webhook_URL",
+        "url",
+        "token_url",
+        "delivery",
+    ]
+)
+_PLAIN_KEYS = st.sampled_from(["name", "route_key", "urls", "keys", "tokens", "r\u00e9sum\u00e9"])
+_PLAIN_DOC = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text("ab:/ h.", max_size=12),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(_PLAIN_KEYS, inner, max_size=3),
+    max_leaves=10,
+)
+
+
+@settings(database=None, max_examples=500)
+@given(
+    st.dictionaries(_PLAIN_KEYS, _PLAIN_DOC, max_size=3),
+    _SPECIAL_KEYS,
+    _PLAIN_DOC | st.just({"deliveries": [{"request": {"body": "x", "headers": "Cookie: c"}}]}),
+    st.integers(0, 2),
+    st.booleans(),
+)
+def test_text_pre_check_never_skips_a_record_the_walk_changes(
+    plain: dict[str, Any], key: str, value: Any, depth: int, ascii_only: bool
+) -> None:
+    node: dict[str, Any] = {key: value}
+    for _ in range(depth):
+        node = {"name": [node]}
+    record = {**plain, **node}
+    raw = json.dumps(record, ensure_ascii=ascii_only).encode()
+    if redact(record) != record:
+        assert may_need_redaction(raw), raw
