@@ -13,6 +13,10 @@ from cavra_gql import migrate
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
+    # Records take 1 to 3 kB: 16 kB pages hold several, where 4 kB pages split under them,
+    # which roughly halves the cost of writing a large import. Only a new, empty database
+    # takes it (an existing one keeps its page size), so it goes before anything is written.
+    cursor.execute("PRAGMA page_size=16384")
     # WAL lets readers go on while a file is being imported; the busy timeout makes a
     # writer wait for another writer instead of failing at once.
     cursor.execute("PRAGMA journal_mode=WAL")
