@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from cavra_gql import jsontext, kinds
 
 
-@dataclass(frozen=True, slots=True)
-class ProviderRole:
+class ProviderRole(NamedTuple):
     """How one provider takes part in a record."""
 
     provider: str
@@ -19,12 +17,46 @@ class ProviderRole:
     failed: bool
 
 
-@dataclass(frozen=True, slots=True)
-class Derived:
-    """A record's stored row, its provider set and (for plans) its required routes."""
+# The stored columns, in the order derive() fills a row (tuples cross process boundaries and
+# reach the database driver far cheaper than dictionaries).
+HISTORY_COLUMNS: tuple[str, ...] = (
+    "session_id",
+    "metadata_kind",
+    "created_us",
+    "status",
+    "has_outstanding",
+    "schedule_id",
+    "event_id",
+    "nested_schedule_id",
+    "provider",
+    "acknowledgement_state",
+    "connector_delivery_source",
+    "delivery_success",
+    "alert_level",
+    "audit_id",
+    "nested_audit_id",
+    "delivery_id",
+    "cadence",
+    "route_schedule_key",
+    "route_plan_id",
+    "category_mask",
+    "provider_mask",
+    "providers_json",
+    "record_json",
+)
+OTHER_COLUMNS: tuple[str, ...] = ("session_id", "metadata_kind", "created_us", "record_json")
+PROVIDER_COLUMNS: tuple[str, ...] = ("session_id", "provider", "selected", "attempted", "failed")
+ROUTE_COLUMNS: tuple[str, ...] = ("session_id", "position", "provider")
+# Where a row holds what the summaries group by.
+COLUMN = {name: index for index, name in enumerate(HISTORY_COLUMNS)}
+
+
+class Derived(NamedTuple):
+    """A record's stored row (HISTORY_COLUMNS, or OTHER_COLUMNS outside the history), its
+    provider set and, for notification plans, its required routes."""
 
     in_history: bool
-    row: dict[str, Any]
+    row: tuple[Any, ...]
     providers: tuple[ProviderRole, ...]
     required: tuple[str, ...]
 
@@ -128,49 +160,38 @@ def derive(record: Mapping[str, Any], created_us: int, record_json: str) -> Deri
     """Everything stored for one validated, redacted record."""
     kind = record["metadata_kind"]
     source = text(record.get("connector_delivery_source"))
+    session_id = record["session_id"]
     if not kinds.in_history(kind, source):
-        row = {
-            "session_id": record["session_id"],
-            "metadata_kind": kind,
-            "created_us": created_us,
-            "record_json": record_json,
-        }
-        return Derived(in_history=False, row=row, providers=(), required=())
+        return Derived(False, (session_id, kind, created_us, record_json), (), ())
     plan = nested(record, "plan")
+    audit_plan = nested(record, "acknowledgement_audit_delivery_plan")
     is_plan = kind == kinds.NOTIFICATION_PLAN
     roles = provider_roles(record)
     category_mask, provider_mask = masks(role.provider for role in roles)
-    row = {
-        "session_id": record["session_id"],
-        "metadata_kind": kind,
-        "created_us": created_us,
-        "status": status_of(record),
-        "has_outstanding": has_outstanding_route(record),
-        "schedule_id": text(record.get("schedule_id")),
-        "event_id": text(record.get("event_id")),
-        "nested_schedule_id": text(plan.get("schedule_id")),
-        "provider": text(record.get("provider")),
-        "acknowledgement_state": text(record.get("acknowledgement_state")),
-        "connector_delivery_source": source,
-        "delivery_success": (
-            record.get("delivery_success") is True if kind == kinds.CONNECTOR_DELIVERY else None
-        ),
-        "alert_level": text(record.get("alert_level")),
-        "audit_id": text(record.get("audit_id")),
-        "nested_audit_id": text(
-            nested(record, "acknowledgement_audit_delivery_plan").get("audit_id")
-        ),
-        "delivery_id": text(record.get("delivery_id")),
-        "cadence": text(nested(record, "acknowledgement_audit_delivery_plan").get("cadence")),
-        "route_schedule_key": (
-            text(record.get("schedule_id")) or text(plan.get("schedule_id")) if is_plan else None
-        ),
-        "route_plan_id": (
-            text(record.get("plan_id")) or text(plan.get("plan_id")) if is_plan else None
-        ),
-        "category_mask": category_mask,
-        "provider_mask": provider_mask,
-        "providers_json": jsontext.dumps([role.provider for role in roles]),
-        "record_json": record_json,
-    }
-    return Derived(in_history=True, row=row, providers=roles, required=required_providers(record))
+    schedule_id = text(record.get("schedule_id"))
+    row = (
+        session_id,
+        kind,
+        created_us,
+        status_of(record),
+        has_outstanding_route(record),
+        schedule_id,
+        text(record.get("event_id")),
+        text(plan.get("schedule_id")),
+        text(record.get("provider")),
+        text(record.get("acknowledgement_state")),
+        source,
+        record.get("delivery_success") is True if kind == kinds.CONNECTOR_DELIVERY else None,
+        text(record.get("alert_level")),
+        text(record.get("audit_id")),
+        text(audit_plan.get("audit_id")),
+        text(record.get("delivery_id")),
+        text(audit_plan.get("cadence")),
+        schedule_id or text(plan.get("schedule_id")) if is_plan else None,
+        text(record.get("plan_id")) or text(plan.get("plan_id")) if is_plan else None,
+        category_mask,
+        provider_mask,
+        jsontext.dumps([role.provider for role in roles]),
+        record_json,
+    )
+    return Derived(True, row, roles, required_providers(record))

@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 from sqlalchemy import Connection, Engine
 
@@ -19,9 +20,10 @@ from cavra_gql.db import refresh_statistics
 from cavra_gql.derive import MAX_INDEXED_LENGTH, derive, indexable
 from cavra_gql.errors import IngestError
 from cavra_gql.instants import parse_instant
-from cavra_gql.queries import summaries
-from cavra_gql.queries.upsert import BATCH, Prepared, UpsertCounts, upsert
+from cavra_gql.queries import bulk, summary_upkeep
+from cavra_gql.queries.upsert import BATCH, Batch, Prepared, UpsertCounts, batch_of, upsert
 from cavra_gql.redaction import may_need_redaction, redact
+from cavra_gql.tally import Tally
 
 MAX_LISTED_PROBLEMS = 20
 # After a large import the planner's statistics are stale; refresh them in the same go.
@@ -31,6 +33,10 @@ PROGRESS_EVERY_SECONDS = 2.0
 # process writes; below it, starting workers costs more than it saves.
 PARALLEL_FROM_BYTES = 16 * 1024 * 1024
 MAX_WORKERS = 4
+# CAVRA's records take 1 to 3 kB of JSON: a file's size tells about how many it holds.
+TYPICAL_RECORD_BYTES = 2048
+# The summary rows an import holds in memory before merging them into the stored ones.
+TALLY_ROWS_HELD = 100_000
 
 Progress = Callable[[str, int], None]
 
@@ -117,9 +123,19 @@ def _parse(raw: bytes, where: str) -> object:
         raise RecordProblem(where, None, str(error)) from None
 
 
-def prepare_items(items: list[readers.Item]) -> list[Prepared | str]:
-    """Each item ready to store, or the text of its problem (run in worker processes)."""
-    done: list[Prepared | str] = []
+class Chunk(NamedTuple):
+    """A chunk of a file made ready in one go (in a worker process for large files)."""
+
+    read: int
+    problems: list[str]
+    batch: Batch  # empty when the chunk has problems: nothing of the file is stored
+
+
+def prepare_items(items: list[readers.Item]) -> Chunk:
+    """A chunk's records made ready to store, or the texts of their problems (run in worker
+    processes)."""
+    done: list[Prepared] = []
+    problems: list[str] = []
     for where, raw, value, reason in items:
         try:
             if reason is not None:
@@ -128,8 +144,8 @@ def prepare_items(items: list[readers.Item]) -> list[Prepared | str]:
                 value = _parse(raw, where)
             done.append(prepare(value, where, raw))
         except RecordProblem as problem:
-            done.append(str(problem))
-    return done
+            problems.append(str(problem))
+    return Chunk(len(items), problems, batch_of([] if problems else done))
 
 
 def _chunks(items: Iterable[readers.Item]) -> Iterator[list[readers.Item]]:
@@ -143,7 +159,7 @@ def _chunks(items: Iterable[readers.Item]) -> Iterator[list[readers.Item]]:
         yield chunk
 
 
-def _prepared(items: Iterable[readers.Item], workers: int) -> Iterator[list[Prepared | str]]:
+def _prepared(items: Iterable[readers.Item], workers: int) -> Iterator[Chunk]:
     """Prepared chunks in file order; with workers, parsed and redacted in other processes,
     a bounded number of chunks in flight so memory stays flat whatever the file size."""
     if workers <= 1:
@@ -151,7 +167,7 @@ def _prepared(items: Iterable[readers.Item], workers: int) -> Iterator[list[Prep
         return
     context = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-        pending: deque[Future[list[Prepared | str]]] = deque()
+        pending: deque[Future[Chunk]] = deque()
         for chunk in _chunks(items):
             pending.append(pool.submit(prepare_items, chunk))
             if len(pending) >= 2 * workers:
@@ -167,33 +183,43 @@ def store(
     progress: Progress | None = None,
     *,
     workers: int = 1,
+    expected: int = 0,
 ) -> Summary:
-    """Validate and store every item in one transaction; any problem imports nothing."""
+    """Validate and store every item in one transaction; any problem imports nothing.
+
+    `expected` is about how many records the items hold, when known: an import large next
+    to what is stored builds the record indexes once at the end, not row by row.
+    """
     problems: list[str] = []
     counts = UpsertCounts()
+    written: set[int] = set()  # hours whose summaries took part of the tally already
     read = 0
     last_report = time.monotonic()
     with engine.begin() as conn:
-        for chunk in _prepared(items, workers):
-            read += len(chunk)
-            ready = [item for item in chunk if isinstance(item, Prepared)]
-            problems.extend(item for item in chunk if isinstance(item, str))
-            if not problems:  # after the first problem nothing is written, only checked
-                counts.add(upsert(conn, ready))
-            now = time.monotonic()
-            if progress and now - last_report >= PROGRESS_EVERY_SECONDS:
-                progress(origin, read)
-                last_report = now
-        if problems:  # raising inside the transaction rolls it back
-            raise IngestError(_problem_report(origin, problems))
-        finish(conn, counts)
+        with bulk.indexes_deferred(conn, bulk.worth_deferring(conn, expected)):
+            for chunk in _prepared(items, workers):
+                read += chunk.read
+                problems.extend(chunk.problems)
+                if not problems:  # after the first problem nothing is written, only checked
+                    counts.add(upsert(conn, chunk.batch))
+                    if counts.tally.size() >= TALLY_ROWS_HELD:  # keep memory flat
+                        written |= counts.tally.hours()
+                        summary_upkeep.write_hours(conn, counts.tally, counts.dirty_hours)
+                        counts.tally = Tally()
+                now = time.monotonic()
+                if progress and now - last_report >= PROGRESS_EVERY_SECONDS:
+                    progress(origin, read)
+                    last_report = now
+            if problems:  # raising inside the transaction rolls it back
+                raise IngestError(_problem_report(origin, problems))
+        finish(conn, counts, written)
     return Summary(origin, read, counts)
 
 
-def finish(conn: Connection, counts: UpsertCounts) -> None:
+def finish(conn: Connection, counts: UpsertCounts, written: Iterable[int] = ()) -> None:
     """Bring the summaries (and, after a big write, the planner's statistics) up to date
     in the write's own transaction."""
-    summaries.refresh(conn, counts.touched_hours)
+    summary_upkeep.apply(conn, counts.tally, counts.dirty_hours, written)
     if counts.new + counts.updated >= ANALYZE_AFTER:
         refresh_statistics(conn)
 
@@ -214,7 +240,10 @@ def ingest_file(engine: Engine, path: Path, progress: Progress | None = None) ->
     workers = min(os.cpu_count() or 1, MAX_WORKERS) if size >= PARALLEL_FROM_BYTES else 1
     if not _can_spawn():
         workers = 1
-    return store(engine, readers.read(path), str(path), progress, workers=workers)
+    expected = size // TYPICAL_RECORD_BYTES
+    return store(
+        engine, readers.read(path), str(path), progress, workers=workers, expected=expected
+    )
 
 
 def _can_spawn() -> bool:

@@ -13,7 +13,7 @@ from cavra_gql.ingest import RecordProblem, finish, prepare
 from cavra_gql.instants import now_us
 from cavra_gql.principal import Principal
 from cavra_gql.queries import audit_log
-from cavra_gql.queries.upsert import BATCH, Prepared, UpsertCounts, upsert
+from cavra_gql.queries.upsert import BATCH, Prepared, UpsertCounts, batch_of, upsert
 
 OPERATION = "ingestRecords"
 
@@ -61,7 +61,7 @@ def ingest_records(
     counts = UpsertCounts()
     with engine.begin() as conn:
         for start in range(0, len(ready), BATCH):
-            counts.add(upsert(conn, ready[start : start + BATCH]))
+            counts.add(upsert(conn, batch_of(ready[start : start + BATCH])))
         finish(conn, counts)
         audit_id = audit_log.record_write(
             conn,

@@ -252,3 +252,67 @@ def test_worker_processes_import_the_same_and_refuse_the_same(
     bad = _write_ndjson(tmp_path / "bad.ndjson", [*items[:7], GOOD | {"created_at": "?"}, GOOD])
     with pytest.raises(IngestError, match="line 8: field created_at"):
         ingest_file(engine, bad)
+
+
+def _index_definitions(sqlite_url: str) -> list[tuple[str, str]]:
+    connection = sqlite3.connect(sqlite_url.removeprefix("sqlite:///"))
+    try:
+        query = "SELECT name, sql FROM sqlite_master WHERE type = 'index' ORDER BY name"
+        return [(name, sql) for name, sql in connection.execute(query)]
+    finally:
+        connection.close()
+
+
+def test_a_bulk_import_builds_the_same_indexes_and_a_refused_one_keeps_them(
+    tmp_path: Path, sqlite_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import cavra_gql.ingest as ingest_module
+    from cavra_gql.db import make_engine
+    from cavra_gql.queries import bulk
+
+    engine = make_engine(sqlite_url)
+    before = _index_definitions(sqlite_url)
+    assert any(name == "ix_evidence_records_history_order" for name, _ in before)
+    dropped: list[bool] = []
+    real = bulk.indexes_deferred
+
+    def watched(conn: Any, defer: bool) -> Any:
+        dropped.append(defer)
+        return real(conn, defer)
+
+    monkeypatch.setattr(bulk, "indexes_deferred", watched)
+    monkeypatch.setattr(bulk, "BULK_FROM_RECORDS", 1)
+    monkeypatch.setattr(ingest_module, "TYPICAL_RECORD_BYTES", 1)
+    path = _write_ndjson(tmp_path / "first.ndjson", fc.extended_history())
+    ingest_file(engine, path)
+    assert dropped == [True], "an import into an empty store defers the indexes"
+    assert _index_definitions(sqlite_url) == before
+    stored = _stored_ids(engine)
+
+    bad = _write_ndjson(tmp_path / "bad.ndjson", [*fc.extended_history(), {"session_id": "x"}])
+    with pytest.raises(IngestError, match="field metadata_kind"):
+        ingest_file(engine, bad)
+    assert dropped == [True, True]
+    assert _index_definitions(sqlite_url) == before, "the refused import rolled back"
+    assert _stored_ids(engine) == stored
+
+    monkeypatch.setattr(ingest_module, "TYPICAL_RECORD_BYTES", 1 << 30)
+    ingest_file(engine, path)
+    assert dropped == [True, True, False], "a small import next to the store keeps them"
+    engine.dispose()
+
+
+def test_derived_rows_name_every_stored_column() -> None:
+    """derive() fills rows by position: its column lists must be the tables' columns."""
+    from cavra_gql import derive
+    from cavra_gql.queries.tables import providers, required_routes
+
+    for names, table in (
+        (derive.HISTORY_COLUMNS, records),
+        (derive.OTHER_COLUMNS, other_records),
+        (derive.PROVIDER_COLUMNS, providers),
+        (derive.ROUTE_COLUMNS, required_routes),
+    ):
+        assert sorted(names) == sorted(table.columns.keys()), table.name
+    row = derive.derive(rf.notification_plan(), 1, "{}").row
+    assert len(row) == len(derive.HISTORY_COLUMNS)

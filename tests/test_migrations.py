@@ -335,7 +335,7 @@ def test_several_migrates_at_once_upgrade_once(empty_url: str) -> None:
 
 
 def test_revision_0003_rolls_up_what_the_import_path_rolls_up(database_url: str) -> None:
-    """The data migration's frozen SQL and summaries.roll_up_whole agree on real data."""
+    """The data migration's frozen SQL and summary_upkeep.roll_up_whole agree on real data."""
     from alembic import command
     from sqlalchemy import delete
 

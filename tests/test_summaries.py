@@ -12,8 +12,9 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine, select
 
+from cavra_gql import ingest
 from cavra_gql.ingest import ingest_file
-from cavra_gql.queries import aggregates, summaries, trend
+from cavra_gql.queries import aggregates, bulk, summary_upkeep, trend
 from cavra_gql.queries import dashboard as raw
 from cavra_gql.queries.filters import HistoryFilter
 from cavra_gql.queries.history import count_matches
@@ -27,10 +28,9 @@ from cavra_gql.queries.hours import (
     PROVIDER_SUMMARY_FIELDS,
     RECORD_SUMMARY_FIELDS,
     Buckets,
-    floor_hour,
     split,
 )
-from cavra_gql.queries.tables import provider_summary, record_summary, records
+from cavra_gql.queries.tables import provider_summary, record_summary
 from tests import record_factory as rf
 
 SUMMARY_FILTERS = [
@@ -71,25 +71,37 @@ def _import_in_files(tmp_path: Path, engine: Engine, seed: int) -> None:
             changed["delivery_success"] = not changed.get("delivery_success")
             changed["failed_providers"] = [] if changed["delivery_success"] else ["splunk"]
         moved.append(changed)
-    for index, part in enumerate((history[:100], moved + history[100:], history[:20])):
+    # Within the second file, some records come twice: the same, or changed again.
+    again = [dict(record, alert_level="info") for record in moved[:3]] + moved[3:6]
+    files = (history[:100], moved + history[100:] + again, history[:20])
+    for index, part in enumerate(files):
         path = tmp_path / f"part-{index}.ndjson"
         path.write_text("\n".join(json.dumps(item) for item in part) + "\n")
         ingest_file(engine, path)
 
 
+@pytest.fixture(params=["plain", "bulk"])
+def import_path(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """`bulk` takes every large-import path at once: worker processes, batches of 7 records
+    (so duplicates meet across batches), tallies merged into the stored hours every few rows,
+    and (on SQLite) indexes built at the end of every import, the first and later ones."""
+    if request.param == "bulk":
+        monkeypatch.setattr(ingest, "PARALLEL_FROM_BYTES", 0)
+        monkeypatch.setattr(ingest, "BATCH", 7)
+        monkeypatch.setattr(ingest, "TALLY_ROWS_HELD", 5)
+        monkeypatch.setattr(ingest, "TYPICAL_RECORD_BYTES", 1)
+        monkeypatch.setattr(bulk, "BULK_FROM_RECORDS", 0)
+    return str(request.param)
+
+
 @pytest.mark.parametrize("seed", [1, 2, 3])
 def test_summaries_equal_a_full_recount_after_upserts(
-    seed: int, tmp_path: Path, engine: Engine
+    seed: int, tmp_path: Path, engine: Engine, import_path: str
 ) -> None:
     _import_in_files(tmp_path, engine, seed)
     kept = _rows(engine)
     with engine.begin() as conn:
-        every_hour = {floor_hour(us) for (us,) in conn.execute(select(records.c.created_us))} | {
-            row.bucket_us for row in conn.execute(select(record_summary))
-        }
-        conn.execute(record_summary.delete())
-        conn.execute(provider_summary.delete())
-        summaries.refresh(conn, every_hour)
+        summary_upkeep.rebuild(conn)
     assert _rows(engine) == kept
     assert kept[0] and kept[1], "the summaries hold rows"
 

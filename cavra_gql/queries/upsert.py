@@ -2,26 +2,65 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
-from sqlalchemy import Connection, Table, delete, select
+from sqlalchemy import Connection, Table, delete
 
-from cavra_gql.derive import Derived
+from cavra_gql import jsontext
+from cavra_gql.derive import (
+    HISTORY_COLUMNS,
+    OTHER_COLUMNS,
+    PROVIDER_COLUMNS,
+    ROUTE_COLUMNS,
+    Derived,
+    ProviderRole,
+    derive,
+)
 from cavra_gql.queries.hours import floor_hour
 from cavra_gql.queries.tables import other_records, providers, records, required_routes
+from cavra_gql.tally import Tally
 
 BATCH = 500
 
 
-@dataclass(frozen=True, slots=True)
-class Prepared:
+class Prepared(NamedTuple):
     """A validated, redacted record ready to store, with its derived rows."""
 
     session_id: str
     record_json: str
     derived: Derived
+
+
+class Batch(NamedTuple):
+    """Records ready to store, as the rows that go into each table: plain tuples, which
+    cross from a worker process to the writer far cheaper than objects."""
+
+    history: list[tuple[Any, ...]]  # derive.HISTORY_COLUMNS
+    others: list[tuple[Any, ...]]  # derive.OTHER_COLUMNS
+    provider_rows: list[tuple[Any, ...]]  # derive.PROVIDER_COLUMNS
+    route_rows: list[tuple[Any, ...]]  # derive.ROUTE_COLUMNS
+    tally: Tally  # the summary rows the history rows add
+
+
+def batch_of(items: Iterable[Prepared]) -> Batch:
+    """The rows of a batch of records, each session_id once: the last occurrence wins, in
+    the place of the first."""
+    batch = Batch([], [], [], [], Tally())
+    for item in {item.session_id: item for item in items}.values():
+        derived = item.derived
+        if not derived.in_history:
+            batch.others.append(derived.row)
+            continue
+        batch.history.append(derived.row)
+        batch.tally.add(derived.row, derived.providers)
+        session_id = item.session_id
+        batch.provider_rows.extend((session_id, *role) for role in derived.providers)
+        batch.route_rows.extend(
+            (session_id, position, name) for position, name in enumerate(derived.required)
+        )
+    return batch
 
 
 @dataclass(slots=True)
@@ -31,90 +70,108 @@ class UpsertCounts:
     new: int = 0
     updated: int = 0
     unchanged: int = 0
-    # Hour buckets whose summaries the write changed (old and new instants).
-    touched_hours: set[int] = field(default_factory=set)
+    # The summary rows the write adds (net of what replaced records took back) ...
+    tally: Tally = field(default_factory=Tally)
+    # ... except in these hours, where a replaced record's maxima cannot be taken back:
+    # they are recounted from the records.
+    dirty_hours: set[int] = field(default_factory=set)
 
     def add(self, other: UpsertCounts) -> None:
         self.new += other.new
         self.updated += other.updated
         self.unchanged += other.unchanged
-        self.touched_hours |= other.touched_hours
+        self.tally.merge(other.tally)
+        self.dirty_hours |= other.dirty_hours
 
 
-def upsert(conn: Connection, batch: Sequence[Prepared]) -> UpsertCounts:
-    """Store a batch (at most BATCH records; a later duplicate wins) in the open transaction."""
-    latest = {item.session_id: item for item in batch}
-    ids = list(latest)
-    stored: dict[str, str] = {}
-    history_hours: dict[str, int] = {}
-    for table in (records, other_records):
-        query = select(table.c.session_id, table.c.record_json, table.c.created_us).where(
-            table.c.session_id.in_(ids)
-        )
-        for row in conn.execute(query):
-            stored[row.session_id] = row.record_json
-            if table is records:
-                history_hours[row.session_id] = floor_hour(row.created_us)
-    changed = [item for item in latest.values() if stored.get(item.session_id) != item.record_json]
-    replaced = [item.session_id for item in changed if item.session_id in stored]
-    counts = UpsertCounts(
-        new=len(changed) - len(replaced),
-        updated=len(replaced),
-        unchanged=len(latest) - len(changed),
-    )
+def upsert(conn: Connection, batch: Batch) -> UpsertCounts:
+    """Store a batch (from batch_of, at most BATCH records) in the open transaction."""
+    rows = batch.history + batch.others
+    ids = [row[0] for row in rows]
+    stored: dict[str, tuple[str, int, bool]] = {}
+    if ids:
+        marks = ", ".join([_marker(conn)] * len(ids))
+        for table in (records, other_records):
+            query = (
+                f"SELECT session_id, record_json, created_us FROM {table.name}"
+                f" WHERE session_id IN ({marks})"
+            )
+            for sid, text, created_us in conn.exec_driver_sql(query, tuple(ids)):
+                stored[sid] = (text, created_us, table is records)
+    counts = UpsertCounts(tally=batch.tally)
+    unchanged: set[str] = set()
+    replaced: list[str] = []
+    for row in rows if stored else ():
+        old = stored.get(row[0])
+        if old is None:
+            continue
+        if old[0] == row[-1]:  # record_json, the last column of both kinds of row
+            unchanged.add(row[0])
+        else:
+            replaced.append(row[0])
+            if old[2]:
+                _take_back_stored(counts, old[0], old[1])
+    if unchanged:
+        batch = _without(batch, unchanged, counts.tally)
+    counts.new = len(batch.history) + len(batch.others) - len(replaced)
+    counts.updated = len(replaced)
+    counts.unchanged = len(unchanged)
     if replaced:
         for table in (required_routes, providers, records, other_records):
             conn.execute(delete(table).where(table.c.session_id.in_(replaced)))
-    derived = [item.derived for item in changed]
-    history = [d for d in derived if d.in_history]
-    counts.touched_hours = {floor_hour(d.row["created_us"]) for d in history}
-    counts.touched_hours.update(history_hours[sid] for sid in replaced if sid in history_hours)
-    _insert_many(conn, other_records, [d.row for d in derived if not d.in_history])
-    _insert_many(conn, records, [d.row for d in history])
-    _insert_many(
-        conn,
-        providers,
-        [
-            {
-                "session_id": d.row["session_id"],
-                "provider": role.provider,
-                "selected": role.selected,
-                "attempted": role.attempted,
-                "failed": role.failed,
-            }
-            for d in history
-            for role in d.providers
-        ],
-    )
-    _insert_many(
-        conn,
-        required_routes,
-        [
-            {"session_id": d.row["session_id"], "position": position, "provider": provider}
-            for d in history
-            for position, provider in enumerate(d.required)
-        ],
-    )
+    insert_rows(conn, other_records, OTHER_COLUMNS, batch.others)
+    insert_rows(conn, records, HISTORY_COLUMNS, batch.history)
+    insert_rows(conn, providers, PROVIDER_COLUMNS, batch.provider_rows)
+    insert_rows(conn, required_routes, ROUTE_COLUMNS, batch.route_rows)
     return counts
 
 
-def _insert_many(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> None:
+def _without(batch: Batch, unchanged: set[str], tally: Tally) -> Batch:
+    """The batch without the records stored already as they are; their counts are taken
+    back from the tally (their maxima are stored already, so those stay)."""
+    roles: dict[str, list[ProviderRole]] = {}
+    for session_id, *role in batch.provider_rows:
+        if session_id in unchanged:
+            roles.setdefault(session_id, []).append(ProviderRole(*role))
+    for row in batch.history:
+        if row[0] in unchanged:
+            tally.take_back(row, roles.get(row[0], ()), keep_maxima=True)
+    history, others, provider_rows, route_rows = (
+        [row for row in rows if row[0] not in unchanged]
+        for rows in (batch.history, batch.others, batch.provider_rows, batch.route_rows)
+    )
+    return Batch(history, others, provider_rows, route_rows, tally)
+
+
+def _take_back_stored(counts: UpsertCounts, record_json: str, created_us: int) -> None:
+    """Take a replaced history record's stored version out of the tally (its derived rows
+    are read again from its stored, already redacted JSON)."""
+    old = derive(jsontext.loads(record_json), created_us, record_json)
+    if not counts.tally.take_back(old.row, old.providers, keep_maxima=False):
+        counts.dirty_hours.add(floor_hour(created_us))
+
+
+def _marker(conn: Connection) -> str:
+    """The driver's parameter marker (statements here go to the driver as they are)."""
+    return "?" if conn.dialect.paramstyle == "qmark" else "%s"
+
+
+def insert_rows(
+    conn: Connection, table: Table, columns: Sequence[str], rows: Sequence[Sequence[Any]]
+) -> None:
     """Bulk insert: COPY on PostgreSQL, plain DB-API executemany elsewhere (bulk imports
     spend their time in the driver, not in SQLAlchemy Core)."""
     if not rows:
         return
-    columns = list(rows[0])
-    values = [tuple(row[c] for c in columns) for row in rows]
     if conn.dialect.name == "postgresql":
         raw = conn.connection.driver_connection
         statement = f"COPY {table.name} ({', '.join(columns)}) FROM STDIN"
         with raw.cursor() as cursor, cursor.copy(statement) as copy:  # type: ignore[union-attr]
-            for value in values:
-                copy.write_row(value)
+            for row in rows:
+                copy.write_row(row)
         return
-    marker = "?" if conn.dialect.paramstyle == "qmark" else "%s"
     sql = (
         f"INSERT INTO {table.name} ({', '.join(columns)}) "
-        f"VALUES ({', '.join([marker] * len(columns))})"
+        f"VALUES ({', '.join([_marker(conn)] * len(columns))})"
     )
-    conn.exec_driver_sql(sql, values)
+    conn.exec_driver_sql(sql, rows)

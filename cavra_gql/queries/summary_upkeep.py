@@ -1,0 +1,299 @@
+"""Keeping the summaries exact at every write.
+
+An import counts its records in Python as it prepares them (tally.py). At the end its tally
+is merged into the stored hourly rows; hours where a replaced record's maxima cannot be taken
+back are recounted from the records; the days holding every touched hour are rolled up from
+their hours, and the whole history from the days. `rebuild` recounts everything from the
+records, the reference the tests hold the rest to.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Insert,
+    Integer,
+    Table,
+    and_,
+    case,
+    cast,
+    delete,
+    func,
+    insert,
+    literal,
+    select,
+    true,
+)
+
+from cavra_gql import kinds
+from cavra_gql.queries.hours import DAY_US, HOUR_US, WHOLE, floor_bucket, floor_to
+from cavra_gql.queries.tables import provider_summary, providers, record_summary, records
+from cavra_gql.queries.upsert import insert_rows
+from cavra_gql.tally import Tally
+
+RECORD_DIMENSIONS = (
+    "metadata_kind",
+    "connector_delivery_source",
+    "delivery_success",
+    "status",
+    "has_outstanding",
+    "category_mask",
+)
+PROVIDER_DIMENSIONS = (
+    "metadata_kind",
+    "connector_delivery_source",
+    "delivery_success",
+    "category_mask",
+)
+# The columns the summary rows are inserted into, in the order their queries select them.
+RECORD_COLUMNS = ["width_us", "bucket_us", *RECORD_DIMENSIONS, "record_count"]
+PROVIDER_FIGURES = [
+    "record_count",
+    "selected_count",
+    "attempts",
+    "failures",
+    "last_attempt_us",
+    "last_success_us",
+    "last_failure_us",
+    "latest_us",
+    "latest_session_id",
+    "latest_failed",
+]
+PROVIDER_COLUMNS = ["width_us", "bucket_us", "provider", *PROVIDER_DIMENSIONS, *PROVIDER_FIGURES]
+
+
+def runs(starts: Iterable[int], width: int) -> list[tuple[int, int]]:
+    """Bucket starts as sorted, contiguous [start, end) ranges."""
+    found: list[tuple[int, int]] = []
+    for start in sorted(set(starts)):
+        if found and found[-1][1] == start:
+            found[-1] = (found[-1][0], start + width)
+        else:
+            found.append((start, start + width))
+    return found
+
+
+def apply(conn: Connection, tally: Tally, unsure: set[int], written: Iterable[int] = ()) -> None:
+    """Finish a write: merge its tally (except the `unsure` hours, which are recounted from
+    the records) and roll the touched days and the whole history up. `written` names hours
+    whose tally went in earlier in the same transaction (write_hours)."""
+    touched = tally.hours() | unsure | set(written)
+    if not touched:
+        return
+    write_hours(conn, tally, unsure)
+    for start, end in runs(unsure, HOUR_US):
+        _clear(HOUR_US, start, end, conn)
+        in_run = and_(records.c.created_us >= start, records.c.created_us < end)
+        conn.execute(_record_rows(HOUR_US, in_run))
+        conn.execute(_provider_rows(HOUR_US, in_run))
+    for start, end in runs({floor_to(hour, DAY_US) for hour in touched}, DAY_US):
+        _clear(DAY_US, start, end, conn)
+        hours = and_(
+            record_summary.c.width_us == HOUR_US,
+            record_summary.c.bucket_us >= start,
+            record_summary.c.bucket_us < end,
+        )
+        conn.execute(_rolled_up_records(DAY_US, hours))
+        conn.execute(_rolled_up_providers(DAY_US, start, end))
+    roll_up_whole(conn)
+
+
+def write_hours(conn: Connection, tally: Tally, unsure: set[int]) -> None:
+    """Merge the tally's hourly rows, but for the `unsure` hours, into the stored ones
+    (the tally is used up)."""
+    clean = tally.hours() - unsure
+    merged = tally
+    if unsure:
+        merged = Tally()
+        merged.merge(tally, clean)
+    for start, end in runs(clean, HOUR_US):
+        merged.merge(_stored_hours(conn, start, end))
+        _clear(HOUR_US, start, end, conn)
+    insert_rows(
+        conn,
+        record_summary,
+        RECORD_COLUMNS,
+        [(HOUR_US, *key, count) for key, count in merged.records.items() if count > 0],
+    )
+    insert_rows(
+        conn,
+        provider_summary,
+        PROVIDER_COLUMNS,
+        [(HOUR_US, *key, *figures) for key, figures in merged.providers.items() if figures[0] > 0],
+    )
+
+
+def _stored_hours(conn: Connection, start: int, end: int) -> Tally:
+    stored = Tally()
+    for table, names in (
+        (record_summary, RECORD_DIMENSIONS),
+        (provider_summary, ("provider", *PROVIDER_DIMENSIONS)),
+    ):
+        c = table.c
+        figures = ["record_count"] if table is record_summary else PROVIDER_FIGURES
+        query = select(c.bucket_us, *[c[n] for n in names], *[c[n] for n in figures]).where(
+            c.width_us == HOUR_US, c.bucket_us >= start, c.bucket_us < end
+        )
+        width = 1 + len(names)
+        for row in conn.execute(query):
+            key: Any = tuple(row[:width])
+            if table is record_summary:
+                stored.records[key] = row[width]
+            else:
+                stored.providers[key] = list(row[width:])
+    return stored
+
+
+def _clear(width: int, start: int, end: int, conn: Connection) -> None:
+    for table in (record_summary, provider_summary):
+        conn.execute(
+            delete(table).where(
+                table.c.width_us == width, table.c.bucket_us >= start, table.c.bucket_us < end
+            )
+        )
+
+
+def rebuild(conn: Connection) -> None:
+    """Recount every hour and day from the records, then the whole history."""
+    for table in (record_summary, provider_summary):
+        conn.execute(delete(table))
+    for width in (HOUR_US, DAY_US):
+        conn.execute(_record_rows(width, true()))
+        conn.execute(_provider_rows(width, true()))
+    roll_up_whole(conn)
+
+
+def roll_up_whole(conn: Connection) -> None:
+    """Rebuild the whole-history rows from the daily ones: a few thousand rows, not every
+    record, so a one-record write stays cheap."""
+    for table in (record_summary, provider_summary):
+        conn.execute(delete(table).where(table.c.width_us == WHOLE))
+    conn.execute(_rolled_up_records(WHOLE, record_summary.c.width_us == DAY_US))
+    conn.execute(_rolled_up_providers(WHOLE, None, None))
+
+
+def _target_bucket(table: Table, width: int) -> ColumnElement[int]:
+    """The bucket a row rolls up into: its day, or 0 for the whole history."""
+    if width == WHOLE:
+        return literal(0)
+    return floor_bucket(table.c.bucket_us, width)
+
+
+def _rolled_up_records(width: int, source: ColumnElement[bool]) -> Insert:
+    s = record_summary.c
+    bucket = _target_bucket(record_summary, width)
+    dims = [s[name] for name in RECORD_DIMENSIONS]
+    rows = (
+        select(literal(width), bucket, *dims, func.sum(s.record_count))
+        .where(source)
+        .group_by(bucket, *dims)
+    )
+    return insert(record_summary).from_select(RECORD_COLUMNS, rows)
+
+
+def _rolled_up_providers(width: int, start: int | None, end: int | None) -> Insert:
+    """Days from hours in [start, end), or (width WHOLE) the whole history from days."""
+    s = provider_summary.c
+    if width == WHOLE:
+        source = s.width_us == DAY_US
+    else:
+        source = and_(s.width_us == HOUR_US, s.bucket_us >= start, s.bucket_us < end)
+    bucket = _target_bucket(provider_summary, width).label("target")
+    keys = [s.provider, *[s[name] for name in PROVIDER_DIMENSIONS]]
+    ranked = (
+        select(
+            bucket,
+            *[s[name] for name in PROVIDER_COLUMNS[2:]],  # all but the width and bucket
+            # The row holding the group's first attempt in history order.
+            func.row_number()
+            .over(
+                partition_by=keys if width == WHOLE else [bucket, *keys],
+                order_by=(s.latest_us.is_(None), s.latest_us.desc(), s.latest_session_id),
+            )
+            .label("position"),
+        )
+        .where(source)
+        .subquery("parts")
+    )
+    k = ranked.c
+    first = k.position == 1
+    group = [k.target, k.provider, *[k[name] for name in PROVIDER_DIMENSIONS]]
+    query = select(
+        literal(width),
+        *group,
+        func.sum(k.record_count),
+        func.sum(k.selected_count),
+        func.sum(k.attempts),
+        func.sum(k.failures),
+        func.max(k.last_attempt_us),
+        func.max(k.last_success_us),
+        func.max(k.last_failure_us),
+        func.max(case((first, k.latest_us))),
+        func.max(case((first, k.latest_session_id))),
+        func.max(case((first, cast(k.latest_failed, Integer)))) == 1,
+    ).group_by(*group)
+    return insert(provider_summary).from_select(PROVIDER_COLUMNS, query)
+
+
+def _record_rows(width: int, in_run: ColumnElement[bool]) -> Insert:
+    r = records.c
+    bucket = floor_bucket(r.created_us, width)
+    dims = [r[name] for name in RECORD_DIMENSIONS]
+    query = (
+        select(literal(width), bucket, *dims, func.count()).where(in_run).group_by(bucket, *dims)
+    )
+    return insert(record_summary).from_select(RECORD_COLUMNS, query)
+
+
+def _provider_rows(width: int, in_run: ColumnElement[bool]) -> Insert:
+    r, p = records.c, providers.c
+    audit_attempt = and_(
+        r.metadata_kind == kinds.CONNECTOR_DELIVERY,
+        r.connector_delivery_source == kinds.AUDIT_SOURCE,
+        p.attempted == true(),
+    )
+    bucket = floor_bucket(r.created_us, width)
+    dims = [r[name] for name in PROVIDER_DIMENSIONS]
+    ranked = (
+        select(
+            bucket.label("bucket_us"),
+            p.provider,
+            *dims,
+            r.created_us,
+            r.session_id,
+            cast(p.selected, Integer).label("selected"),
+            case((audit_attempt, 1), else_=0).label("attempt"),
+            case((and_(audit_attempt, p.failed == true()), 1), else_=0).label("failure"),
+            func.row_number()
+            .over(
+                partition_by=[bucket, p.provider, *dims],
+                order_by=(audit_attempt.desc(), r.created_us.desc(), r.session_id),
+            )
+            .label("position"),
+        )
+        .join_from(providers, records, p.session_id == r.session_id)
+        .where(in_run)
+        .subquery("ranked")
+    )
+    k = ranked.c
+    first = and_(k.position == 1, k.attempt == 1)
+    keys = [k.bucket_us, k.provider, *[k[name] for name in PROVIDER_DIMENSIONS]]
+    query = select(
+        literal(width),
+        *keys,
+        func.count(),
+        func.sum(k.selected),
+        func.sum(k.attempt),
+        func.sum(k.failure),
+        func.max(case((k.attempt == 1, k.created_us))),
+        func.max(case((and_(k.attempt == 1, k.failure == 0), k.created_us))),
+        func.max(case((k.failure == 1, k.created_us))),
+        func.max(case((first, k.created_us))),
+        func.max(case((first, k.session_id))),
+        func.max(case((first, k.failure))) == 1,
+    ).group_by(*keys)
+    return insert(provider_summary).from_select(PROVIDER_COLUMNS, query)
