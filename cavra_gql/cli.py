@@ -10,11 +10,14 @@ from collections.abc import Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from cavra_gql.db import make_engine
 from cavra_gql.errors import IngestError
-from cavra_gql.migrate import SchemaMismatch, upgrade
-from cavra_gql.settings import Settings
+
+# The heavy modules (SQLAlchemy, Strawberry, ...) are imported by the commands that use them:
+# ingest's worker processes import this module again, and need none of them.
+if TYPE_CHECKING:
+    from cavra_gql.settings import Settings
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -66,6 +69,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _export_schema(args.output)
     if args.command == "token":
         return _token(args.name, args.role)
+    from cavra_gql.migrate import SchemaMismatch
+    from cavra_gql.settings import Settings
+
     serving = args.command == "api"
     try:
         settings = Settings.from_env(
@@ -95,6 +101,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _migrate(settings: Settings) -> int:
+    from cavra_gql.db import make_engine
+    from cavra_gql.migrate import upgrade
+
     engine = make_engine(settings.database_url, check_schema=False)
     try:
         before, after = upgrade(engine)
@@ -130,6 +139,7 @@ def _export_schema(output: Path | None) -> int:
 
 
 def _ingest(settings: Settings, paths: list[Path]) -> int:
+    from cavra_gql.db import make_engine
     from cavra_gql.ingest import ingest_file
 
     def progress(origin: str, read: int) -> None:
@@ -163,6 +173,7 @@ def _serve(
     import uvicorn
 
     from cavra_gql.app import create_app
+    from cavra_gql.db import make_engine
 
     if demo:
         from cavra_gql.demo import demo_records

@@ -1,4 +1,5 @@
-"""Importing records: validation, redaction and one transaction per file."""
+"""Importing files: records made ready (prepare.py, in worker processes for large files) and
+stored in one transaction per file, the summaries kept exact in it."""
 
 from __future__ import annotations
 
@@ -11,18 +12,15 @@ from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import NamedTuple
 
 from sqlalchemy import Connection, Engine
 
-from cavra_gql import jsontext, readers
+from cavra_gql import readers
 from cavra_gql.db import refresh_statistics
-from cavra_gql.derive import MAX_INDEXED_LENGTH, derive, indexable
 from cavra_gql.errors import IngestError
-from cavra_gql.instants import parse_instant
+from cavra_gql.prepare import Chunk, prepare_items
 from cavra_gql.queries import bulk, summary_upkeep
-from cavra_gql.queries.upsert import BATCH, Batch, Prepared, UpsertCounts, batch_of, upsert
-from cavra_gql.redaction import may_need_redaction, redact
+from cavra_gql.queries.upsert import BATCH, UpsertCounts, upsert
 from cavra_gql.tally import Tally
 
 MAX_LISTED_PROBLEMS = 20
@@ -36,18 +34,9 @@ MAX_WORKERS = 4
 # CAVRA's records take 1 to 3 kB of JSON: a file's size tells about how many it holds.
 TYPICAL_RECORD_BYTES = 2048
 # The summary rows an import holds in memory before merging them into the stored ones.
-TALLY_ROWS_HELD = 100_000
+TALLY_ROWS_HELD = 25_000
 
 Progress = Callable[[str, int], None]
-
-
-class RecordProblem(ValueError):
-    """One record that cannot be stored: where it is, which field, and why."""
-
-    def __init__(self, where: str, field: str | None, reason: str) -> None:
-        self.where, self.field, self.reason = where, field, reason
-        place = f"{where}: field {field}" if field else where
-        super().__init__(f"{place}: {reason}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,88 +53,6 @@ class Summary:
             f"{self.origin}: {self.read} records read, {c.new} new, {c.updated} updated, "
             f"{c.unchanged} unchanged"
         )
-
-
-def _required_text(value: dict[str, object], field: str, where: str) -> str:
-    if field not in value:
-        raise RecordProblem(where, field, "missing")
-    found = value[field]
-    if not isinstance(found, str) or not found.strip():
-        raise RecordProblem(where, field, "must be a non-empty string")
-    if not indexable(found):
-        limit = MAX_INDEXED_LENGTH
-        raise RecordProblem(where, field, f"must be at most {limit} characters, without NUL")
-    return found
-
-
-def prepare(value: object, where: str, raw: bytes | None = None) -> Prepared:
-    """Validate one parsed record, redact it (SPEC §5, §7) and derive its rows.
-
-    `raw` is the record's JSON text when known: without anything §7 acts on in it, the
-    redaction walk is skipped.
-    """
-    if not isinstance(value, dict):
-        raise RecordProblem(where, None, f"expected a JSON object, found {type(value).__name__}")
-    session_id = _required_text(value, "session_id", where)
-    _required_text(value, "metadata_kind", where)
-    if "created_at" not in value:
-        raise RecordProblem(where, "created_at", "missing")
-    created_at = value["created_at"]
-    if not isinstance(created_at, str):
-        raise RecordProblem(where, "created_at", "must be an ISO-8601 date-time string")
-    try:
-        created_us = parse_instant(created_at)
-    except ValueError as error:
-        raise RecordProblem(where, "created_at", str(error)) from None
-    record = value if raw is not None and not may_need_redaction(raw) else redact(value)
-    try:
-        text = jsontext.dumps(record)
-    except ValueError as error:
-        raise RecordProblem(where, None, str(error)) from None
-    if jsontext.too_deep(text):
-        raise RecordProblem(where, None, jsontext.TOO_DEEP)
-    # A character takes at most 4 bytes: only a record near the limit is measured in bytes.
-    if len(text) * 4 > readers.MAX_RECORD_BYTES:
-        size = len(text.encode("utf-8", "surrogatepass"))
-        if size > readers.MAX_RECORD_BYTES:
-            raise RecordProblem(where, None, f"{size} bytes of JSON: {readers.TOO_LARGE}")
-    return Prepared(session_id, text, derive(record, created_us, text))
-
-
-def _parse(raw: bytes, where: str) -> object:
-    try:
-        return jsontext.loads(raw)
-    except ValueError as error:
-        try:
-            raw.decode("utf-8")
-        except UnicodeDecodeError as bad:
-            raise RecordProblem(where, None, f"not UTF-8 text (byte {bad.start + 1})") from None
-        raise RecordProblem(where, None, str(error)) from None
-
-
-class Chunk(NamedTuple):
-    """A chunk of a file made ready in one go (in a worker process for large files)."""
-
-    read: int
-    problems: list[str]
-    batch: Batch  # empty when the chunk has problems: nothing of the file is stored
-
-
-def prepare_items(items: list[readers.Item]) -> Chunk:
-    """A chunk's records made ready to store, or the texts of their problems (run in worker
-    processes)."""
-    done: list[Prepared] = []
-    problems: list[str] = []
-    for where, raw, value, reason in items:
-        try:
-            if reason is not None:
-                raise RecordProblem(where, None, reason)
-            if raw is not None:
-                value = _parse(raw, where)
-            done.append(prepare(value, where, raw))
-        except RecordProblem as problem:
-            problems.append(str(problem))
-    return Chunk(len(items), problems, batch_of([] if problems else done))
 
 
 def _chunks(items: Iterable[readers.Item]) -> Iterator[list[readers.Item]]:

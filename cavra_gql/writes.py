@@ -9,11 +9,12 @@ from dataclasses import dataclass, field
 from sqlalchemy import Engine
 
 from cavra_gql.errors import BadInput
-from cavra_gql.ingest import RecordProblem, finish, prepare
+from cavra_gql.ingest import finish
 from cavra_gql.instants import now_us
+from cavra_gql.prepare import Prepared, RecordProblem, batch_of, prepare
 from cavra_gql.principal import Principal
 from cavra_gql.queries import audit_log
-from cavra_gql.queries.upsert import BATCH, Prepared, UpsertCounts, batch_of, upsert
+from cavra_gql.queries.upsert import BATCH, UpsertCounts, upsert
 
 OPERATION = "ingestRecords"
 

@@ -316,3 +316,20 @@ def test_derived_rows_name_every_stored_column() -> None:
         assert sorted(names) == sorted(table.columns.keys()), table.name
     row = derive.derive(rf.notification_plan(), 1, "{}").row
     assert len(row) == len(derive.HISTORY_COLUMNS)
+
+
+def test_worker_processes_import_nothing_heavy() -> None:
+    """Spawned ingest workers import the command's module and prepare.py again: neither may
+    pull in SQLAlchemy or the GraphQL stack, or every worker costs ~55 MB more."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, cavra_gql.cli, cavra_gql.prepare\n"
+        "heavy = ('sqlalchemy', 'sqlmodel', 'strawberry', 'starlette', 'pydantic', 'alembic')\n"
+        "print(sorted({m.split('.')[0] for m in sys.modules if m.startswith(heavy)}))"
+    )
+    found = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout
+    assert found.strip() == "[]"

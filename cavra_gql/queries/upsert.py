@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, NamedTuple
+from typing import Any
 
 from sqlalchemy import Connection, Table, delete
 
@@ -14,53 +14,15 @@ from cavra_gql.derive import (
     OTHER_COLUMNS,
     PROVIDER_COLUMNS,
     ROUTE_COLUMNS,
-    Derived,
     ProviderRole,
     derive,
 )
+from cavra_gql.prepare import Batch
 from cavra_gql.queries.hours import floor_hour
 from cavra_gql.queries.tables import other_records, providers, records, required_routes
 from cavra_gql.tally import Tally
 
 BATCH = 500
-
-
-class Prepared(NamedTuple):
-    """A validated, redacted record ready to store, with its derived rows."""
-
-    session_id: str
-    record_json: str
-    derived: Derived
-
-
-class Batch(NamedTuple):
-    """Records ready to store, as the rows that go into each table: plain tuples, which
-    cross from a worker process to the writer far cheaper than objects."""
-
-    history: list[tuple[Any, ...]]  # derive.HISTORY_COLUMNS
-    others: list[tuple[Any, ...]]  # derive.OTHER_COLUMNS
-    provider_rows: list[tuple[Any, ...]]  # derive.PROVIDER_COLUMNS
-    route_rows: list[tuple[Any, ...]]  # derive.ROUTE_COLUMNS
-    tally: Tally  # the summary rows the history rows add
-
-
-def batch_of(items: Iterable[Prepared]) -> Batch:
-    """The rows of a batch of records, each session_id once: the last occurrence wins, in
-    the place of the first."""
-    batch = Batch([], [], [], [], Tally())
-    for item in {item.session_id: item for item in items}.values():
-        derived = item.derived
-        if not derived.in_history:
-            batch.others.append(derived.row)
-            continue
-        batch.history.append(derived.row)
-        batch.tally.add(derived.row, derived.providers)
-        session_id = item.session_id
-        batch.provider_rows.extend((session_id, *role) for role in derived.providers)
-        batch.route_rows.extend(
-            (session_id, position, name) for position, name in enumerate(derived.required)
-        )
-    return batch
 
 
 @dataclass(slots=True)
