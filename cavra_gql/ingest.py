@@ -77,7 +77,7 @@ def _prepared(items: Iterable[readers.Item], workers: int) -> Iterator[Chunk]:
         pending: deque[Future[Chunk]] = deque()
         for chunk in _chunks(items):
             pending.append(pool.submit(prepare_items, chunk))
-            if len(pending) >= 2 * workers:
+            if len(pending) >= 4 * workers:
                 yield pending.popleft().result()
         while pending:
             yield pending.popleft().result()

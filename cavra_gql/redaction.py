@@ -37,8 +37,16 @@ def is_secret_key(name: str) -> bool:
 
 def is_secret_header(name: str) -> bool:
     """True when an HTTP header called `name` carries a credential (§7, first rule)."""
-    lowered = name.strip().lower()
-    return lowered in _SECRET_HEADERS or any(part in lowered for part in _SECRET_HEADER_PARTS)
+    secret = _SECRET_HEADER_NAMES.get(name)
+    if secret is None:
+        lowered = name.strip().lower()
+        secret = lowered in _SECRET_HEADERS or any(part in lowered for part in _SECRET_HEADER_PARTS)
+        if len(_SECRET_HEADER_NAMES) < 10_000:  # deliveries repeat a few header names
+            _SECRET_HEADER_NAMES[name] = secret
+    return secret
+
+
+_SECRET_HEADER_NAMES: dict[str, bool] = {}
 
 
 def is_url_key(name: str) -> bool:
