@@ -141,6 +141,11 @@ def _export_schema(output: Path | None) -> int:
 def _ingest(settings: Settings, paths: list[Path]) -> int:
     from cavra_gql.db import make_engine
     from cavra_gql.ingest import ingest_file
+    from cavra_gql.priority import IMPORT_NICENESS, yield_cpu
+
+    # An import is background work: on a busy machine the API's readers go first, on an idle
+    # one this changes nothing.
+    yield_cpu(IMPORT_NICENESS)
 
     def progress(origin: str, read: int) -> None:
         print(f"{origin}: {read} records read...", file=sys.stderr, flush=True)

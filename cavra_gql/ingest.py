@@ -19,6 +19,7 @@ from cavra_gql import readers
 from cavra_gql.db import refresh_statistics
 from cavra_gql.errors import IngestError
 from cavra_gql.prepare import Chunk, prepare_items
+from cavra_gql.priority import WORKER_NICENESS, yield_cpu
 from cavra_gql.queries import bulk, summary_upkeep
 from cavra_gql.queries.upsert import BATCH, UpsertCounts, upsert
 from cavra_gql.tally import Tally
@@ -31,6 +32,8 @@ PROGRESS_EVERY_SECONDS = 2.0
 # process writes; below it, starting workers costs more than it saves.
 PARALLEL_FROM_BYTES = 16 * 1024 * 1024
 MAX_WORKERS = 4
+
+
 # CAVRA's records take 1 to 3 kB of JSON: a file's size tells about how many it holds.
 TYPICAL_RECORD_BYTES = 2048
 # The summary rows an import holds in memory before merging them into the stored ones.
@@ -73,7 +76,10 @@ def _prepared(items: Iterable[readers.Item], workers: int) -> Iterator[Chunk]:
         yield from map(prepare_items, _chunks(items))
         return
     context = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+    pool = ProcessPoolExecutor(
+        max_workers=workers, mp_context=context, initializer=yield_cpu, initargs=(WORKER_NICENESS,)
+    )
+    with pool:
         pending: deque[Future[Chunk]] = deque()
         for chunk in _chunks(items):
             pending.append(pool.submit(prepare_items, chunk))

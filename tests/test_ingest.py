@@ -325,7 +325,7 @@ def test_worker_processes_import_nothing_heavy() -> None:
     import sys
 
     code = (
-        "import sys, cavra_gql.cli, cavra_gql.prepare\n"
+        "import sys, cavra_gql.cli, cavra_gql.prepare, cavra_gql.priority\n"
         "heavy = ('sqlalchemy', 'sqlmodel', 'strawberry', 'starlette', 'pydantic', 'alembic')\n"
         "print(sorted({m.split('.')[0] for m in sys.modules if m.startswith(heavy)}))"
     )
@@ -333,3 +333,17 @@ def test_worker_processes_import_nothing_heavy() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     ).stdout
     assert found.strip() == "[]"
+
+
+def test_imports_run_at_a_lower_priority_and_never_raise_it() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import os\n"
+        "from cavra_gql.priority import yield_cpu\n"
+        "yield_cpu(7); yield_cpu(3)\n"
+        "print(os.getpriority(os.PRIO_PROCESS, 0))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert int(out.stdout) == 7
