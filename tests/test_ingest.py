@@ -347,3 +347,48 @@ def test_imports_run_at_a_lower_priority_and_never_raise_it() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert int(out.stdout) == 7
+
+
+def test_readers_keep_the_last_state_with_its_indexes_during_a_bulk_import(
+    tmp_path: Path, sqlite_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Mid-import, with the indexes dropped inside the import's transaction, another
+    connection still sees the store as it was, indexes included."""
+    import cavra_gql.ingest as ingest_module
+    from cavra_gql.db import make_engine
+    from cavra_gql.queries import bulk
+
+    monkeypatch.setattr(bulk, "BULK_FROM_RECORDS", 1)
+    monkeypatch.setattr(ingest_module, "TYPICAL_RECORD_BYTES", 1)
+    monkeypatch.setattr(ingest_module, "BATCH", 5)
+    monkeypatch.setattr(ingest_module, "PROGRESS_EVERY_SECONDS", 0.0)
+    engine = make_engine(sqlite_url)
+    first = fc.extended_history()[:4]
+    ingest_file(engine, _write_ndjson(tmp_path / "first.ndjson", first))
+    indexes = _index_definitions(sqlite_url)
+    more = [item | {"session_id": f"{item['session_id']}-more"} for item in fc.extended_history()]
+    seen: list[tuple[int, int]] = []
+
+    def look(origin: str, read: int) -> None:  # runs inside the import, between batches
+        reader = sqlite3.connect(sqlite_url.removeprefix("sqlite:///"))
+        try:
+            (count,) = reader.execute("SELECT count(*) FROM evidence_records").fetchone()
+            (named,) = reader.execute(
+                "SELECT count(*) FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL"
+            ).fetchone()
+        finally:
+            reader.close()
+        seen.append((count, named))
+
+    ingest_file(engine, _write_ndjson(tmp_path / "more.ndjson", more), look)
+    stored_before = len([item for item in first if _in_history(item)])
+    named_before = len([sql for _, sql in indexes if sql])
+    assert seen and set(seen) == {(stored_before, named_before)}, seen
+    assert _index_definitions(sqlite_url) == indexes
+    engine.dispose()
+
+
+def _in_history(item: dict[str, Any]) -> bool:
+    from cavra_gql.kinds import in_history
+
+    return in_history(item["metadata_kind"], item.get("connector_delivery_source"))
