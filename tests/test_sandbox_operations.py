@@ -93,11 +93,12 @@ def test_operations_run_against_a_real_server(load: Loader, graphql: GraphQLClie
         kinds.setdefault(item["metadataKind"], item)
     assert len(kinds) == 6
     for item in kinds.values():
-        variables = {"deliveryId": item["id"], "metadataKind": item["metadataKind"]}
-        data = graphql.data(operation_text("record-detail"), variables)
-        [found] = [i for i in data["rollbackDrillNotifications"]["items"] if i["id"] == item["id"]]
-        assert found["record"]["session_id"] == item["id"]
+        data = graphql.data(operation_text("record-detail"), {"id": item["id"]})
+        found = data["rollbackDrillNotification"]
+        assert (found["id"], found["record"]["session_id"]) == (item["id"], item["id"])
         _leaves(data, "", answered["record-detail"])
+    missing = graphql.data(operation_text("record-detail"), {"id": "no-such-record"})
+    assert missing == {"rollbackDrillNotification": None}
     for name in EXPECTED:  # every selected field came back from the server at least once
         assert selection_paths(operation_text(name)) <= answered[name], name
 

@@ -361,14 +361,14 @@ def test_a_row_opens_the_whole_record(demo_api: str, open_page: OpenPage) -> Non
     row_id = page.row_ids()[0]
     page.page.click(f"tr[data-id='{row_id}'] button.row-open")
     page.page.wait_for_selector("#detail pre.json")
-    answer = run_operation(demo_api, "record-detail", {"deliveryId": row_id})
-    [item] = [i for i in answer["items"] if i["id"] == row_id]
+    item = run_operation(demo_api, "record-detail", {"id": row_id})
+    assert item["id"] == row_id
     assert json.loads(page.page.text_content("#detail pre.json") or "") == item["record"]
     shown = page.fields("#detail")
     for key, value in item.items():
         if value not in (None, "", []) and not isinstance(value, dict):
-            assert f"rollbackDrillNotifications.items.{key}" in shown, key
-    assert "rollbackDrillNotifications.items.delivery.deliveries.statusCode" in shown
+            assert f"rollbackDrillNotification.{key}" in shown, key
+    assert "rollbackDrillNotification.delivery.deliveries.statusCode" in shown
     assert url_query(page)["record"] == [row_id]
     page.page.keyboard.press("Escape")
     page.page.wait_for_selector("#detail", state="hidden")
@@ -437,6 +437,15 @@ def test_sample_mode_when_the_api_cannot_be_reached(
     variables = {"state": "delivery_failed", "providerCategory": "siem"}
     assert_provider_health(page, assert_cards(page, sample_api, variables))
     assert_history(page, sample_api, variables)
+    row_id = page.row_ids()[0]  # the detail panel answers from the sample too
+    page.page.click(f"tr[data-id='{row_id}'] button.row-open")
+    page.page.wait_for_selector("#detail pre.json")
+    item = run_operation(sample_api, "record-detail", {"id": row_id})
+    assert json.loads(page.page.text_content("#detail pre.json") or "") == item["record"]
+    shown = page.fields("#detail")
+    for key, value in item.items():
+        if value not in (None, "", []) and not isinstance(value, dict):
+            assert f"rollbackDrillNotification.{key}" in shown, key
     assert page.errors and all(down in error for error in page.errors)
 
 

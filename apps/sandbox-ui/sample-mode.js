@@ -393,6 +393,10 @@ export async function loadSample(url = "sample-data.json") {
       if (root.name === "rollbackDrillNotificationDashboard") value = dashboard(matched);
       else if (root.name === "auditDeliveryTrend") value = trend(matched, variables, filter);
       else if (root.name === "rollbackDrillNotifications") value = page(matched, variables);
+      else if (root.name === "rollbackDrillNotification") {
+        const found = items.find((i) => i.id === variables.id);
+        value = found ? typed(found) : null;
+      }
       else throw new Error(`sample mode cannot answer ${root.name}`);
       return { [root.name]: shape(value, root.fields) };
     },

@@ -4,48 +4,48 @@ import { errorMessage, h, muted, pill, when } from "../lib/dom.js";
 import { KIND_LABELS } from "./history.js";
 
 export const OPERATION = "record-detail";
-const ROOT = "rollbackDrillNotifications";
+const ROOT = "rollbackDrillNotification";
 
 // Fields of the operation this component renders (a JSON array literal: tests read it).
 export const RENDERS = [
-  "rollbackDrillNotifications.items.id",
-  "rollbackDrillNotifications.items.metadataKind",
-  "rollbackDrillNotifications.items.createdAt",
-  "rollbackDrillNotifications.items.status",
-  "rollbackDrillNotifications.items.providers",
-  "rollbackDrillNotifications.items.connectorDeliverySource",
-  "rollbackDrillNotifications.items.eventType",
-  "rollbackDrillNotifications.items.eventId",
-  "rollbackDrillNotifications.items.auditId",
-  "rollbackDrillNotifications.items.deliveryId",
-  "rollbackDrillNotifications.items.deliverySuccess",
-  "rollbackDrillNotifications.items.failedProviders",
-  "rollbackDrillNotifications.items.attemptCount",
-  "rollbackDrillNotifications.items.delivery.deliveries.provider",
-  "rollbackDrillNotifications.items.delivery.deliveries.success",
-  "rollbackDrillNotifications.items.delivery.deliveries.statusCode",
-  "rollbackDrillNotifications.items.delivery.deliveries.attemptCount",
-  "rollbackDrillNotifications.items.delivery.deliveries.error",
-  "rollbackDrillNotifications.items.planId",
-  "rollbackDrillNotifications.items.scheduleId",
-  "rollbackDrillNotifications.items.alertLevel",
-  "rollbackDrillNotifications.items.acknowledgementRequiredProviders",
-  "rollbackDrillNotifications.items.acknowledgementId",
-  "rollbackDrillNotifications.items.provider",
-  "rollbackDrillNotifications.items.acknowledgementState",
-  "rollbackDrillNotifications.items.acknowledgement.acknowledgedBy",
-  "rollbackDrillNotifications.items.acknowledgement.acknowledgedAt",
-  "rollbackDrillNotifications.items.acknowledgement.externalRef",
-  "rollbackDrillNotifications.items.acknowledgement.notes",
-  "rollbackDrillNotifications.items.escalationPlan.outstandingCount",
-  "rollbackDrillNotifications.items.escalationPlan.breachedCount",
-  "rollbackDrillNotifications.items.routeCount",
-  "rollbackDrillNotifications.items.acknowledgementCount",
-  "rollbackDrillNotifications.items.outstandingCount",
-  "rollbackDrillNotifications.items.acknowledgementAuditDeliveryPlan.cadence",
-  "rollbackDrillNotifications.items.acknowledgementAuditDeliveryPlan.scheduleRef",
-  "rollbackDrillNotifications.items.acknowledgementAuditDeliveryPlan.nextDeliveryAt",
-  "rollbackDrillNotifications.items.record",
+  "rollbackDrillNotification.id",
+  "rollbackDrillNotification.metadataKind",
+  "rollbackDrillNotification.createdAt",
+  "rollbackDrillNotification.status",
+  "rollbackDrillNotification.providers",
+  "rollbackDrillNotification.connectorDeliverySource",
+  "rollbackDrillNotification.eventType",
+  "rollbackDrillNotification.eventId",
+  "rollbackDrillNotification.auditId",
+  "rollbackDrillNotification.deliveryId",
+  "rollbackDrillNotification.deliverySuccess",
+  "rollbackDrillNotification.failedProviders",
+  "rollbackDrillNotification.attemptCount",
+  "rollbackDrillNotification.delivery.deliveries.provider",
+  "rollbackDrillNotification.delivery.deliveries.success",
+  "rollbackDrillNotification.delivery.deliveries.statusCode",
+  "rollbackDrillNotification.delivery.deliveries.attemptCount",
+  "rollbackDrillNotification.delivery.deliveries.error",
+  "rollbackDrillNotification.planId",
+  "rollbackDrillNotification.scheduleId",
+  "rollbackDrillNotification.alertLevel",
+  "rollbackDrillNotification.acknowledgementRequiredProviders",
+  "rollbackDrillNotification.acknowledgementId",
+  "rollbackDrillNotification.provider",
+  "rollbackDrillNotification.acknowledgementState",
+  "rollbackDrillNotification.acknowledgement.acknowledgedBy",
+  "rollbackDrillNotification.acknowledgement.acknowledgedAt",
+  "rollbackDrillNotification.acknowledgement.externalRef",
+  "rollbackDrillNotification.acknowledgement.notes",
+  "rollbackDrillNotification.escalationPlan.outstandingCount",
+  "rollbackDrillNotification.escalationPlan.breachedCount",
+  "rollbackDrillNotification.routeCount",
+  "rollbackDrillNotification.acknowledgementCount",
+  "rollbackDrillNotification.outstandingCount",
+  "rollbackDrillNotification.acknowledgementAuditDeliveryPlan.cadence",
+  "rollbackDrillNotification.acknowledgementAuditDeliveryPlan.scheduleRef",
+  "rollbackDrillNotification.acknowledgementAuditDeliveryPlan.nextDeliveryAt",
+  "rollbackDrillNotification.record",
 ];
 export const USES = [];
 
@@ -182,7 +182,7 @@ function render(body, title, item) {
     }
   });
   body.replaceChildren(
-    section("Key fields", fields(item, `${ROOT}.items`)),
+    section("Key fields", fields(item, ROOT)),
     h(
       "section",
       { class: "detail-section" },
@@ -202,7 +202,7 @@ function render(body, title, item) {
         {
           class: "json",
           tabindex: "0",
-          "data-field": `${ROOT}.items.record`,
+          "data-field": `${ROOT}.record`,
           "aria-label": "The whole record as JSON",
         },
         json,
@@ -246,17 +246,10 @@ export function createDetail(dialog, { run, onClose }) {
     );
     dialog.setAttribute("aria-busy", "true");
     if (!dialog.open) dialog.showModal();
-    const variables = { deliveryId: wanted.id };
-    if (wanted.metadataKind) variables.metadataKind = wanted.metadataKind;
-    const at = wanted.createdAt ? Date.parse(wanted.createdAt) : NaN;
-    if (!Number.isNaN(at)) {
-      variables.createdAfter = new Date(at - 1000).toISOString();
-      variables.createdBefore = new Date(at + 1000).toISOString();
-    }
     try {
-      const data = await run(OPERATION, variables);
+      const data = await run(OPERATION, { id: wanted.id });
       if (mine !== ticket) return;
-      const item = data[ROOT].items.find((candidate) => candidate.id === wanted.id);
+      const item = data[ROOT];
       if (item) render(body, title, item);
       else
         body.replaceChildren(
