@@ -15,8 +15,7 @@ from typing import Any
 
 from cavra_gql import kinds
 from cavra_gql.derive import COLUMN, ProviderRole
-
-HOUR_US = 3_600_000_000
+from cavra_gql.instants import HOUR_US
 
 # (hour, metadata_kind, connector_delivery_source, delivery_success, status, has_outstanding,
 #  category_mask): the record_summary dimensions.

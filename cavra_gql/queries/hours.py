@@ -10,9 +10,9 @@ from dataclasses import dataclass, replace
 
 from sqlalchemy import ColumnElement
 
+from cavra_gql.instants import HOUR_US as HOUR_US  # re-exported: the bucket widths live here
 from cavra_gql.queries.filters import HistoryFilter
 
-HOUR_US = 3_600_000_000
 DAY_US = 24 * HOUR_US
 WIDTHS = (HOUR_US, DAY_US)
 # The whole history in one bucket (start 0), rolled up from the daily rows at every import.
