@@ -14,7 +14,6 @@ from cavra_gql.instants import HOUR_US as HOUR_US  # re-exported: the bucket wid
 from cavra_gql.queries.filters import HistoryFilter
 
 DAY_US = 24 * HOUR_US
-WIDTHS = (HOUR_US, DAY_US)
 # The whole history in one bucket (start 0), rolled up from the daily rows at every import.
 WHOLE = 0
 

@@ -30,7 +30,8 @@ from sqlalchemy import (
 )
 
 from cavra_gql import kinds
-from cavra_gql.queries.hours import DAY_US, HOUR_US, WHOLE, floor_bucket, floor_to
+from cavra_gql.queries.hours import DAY_US, HOUR_US, WHOLE, Buckets, floor_bucket, floor_to
+from cavra_gql.queries.summaries import in_buckets
 from cavra_gql.queries.tables import provider_summary, providers, record_summary, records
 from cavra_gql.queries.upsert import insert_rows
 from cavra_gql.tally import Tally
@@ -86,19 +87,12 @@ def apply(conn: Connection, tally: Tally, unsure: set[int], written: Iterable[in
         return
     write_hours(conn, tally, unsure)
     for start, end in runs(unsure, HOUR_US):
-        _clear(HOUR_US, start, end, conn)
+        _clear(conn, HOUR_US, start, end)
         in_run = and_(records.c.created_us >= start, records.c.created_us < end)
         conn.execute(_record_rows(HOUR_US, in_run))
         conn.execute(_provider_rows(HOUR_US, in_run))
     for start, end in runs({floor_to(hour, DAY_US) for hour in touched}, DAY_US):
-        _clear(DAY_US, start, end, conn)
-        hours = and_(
-            record_summary.c.width_us == HOUR_US,
-            record_summary.c.bucket_us >= start,
-            record_summary.c.bucket_us < end,
-        )
-        conn.execute(_rolled_up_records(DAY_US, hours))
-        conn.execute(_rolled_up_providers(DAY_US, start, end))
+        _roll_up(conn, DAY_US, start, end)
     roll_up_whole(conn)
 
 
@@ -112,7 +106,7 @@ def write_hours(conn: Connection, tally: Tally, unsure: set[int]) -> None:
         merged.merge(tally, clean)
     for start, end in runs(clean, HOUR_US):
         merged.merge(_stored_hours(conn, start, end))
-        _clear(HOUR_US, start, end, conn)
+        _clear(conn, HOUR_US, start, end)
     insert_rows(
         conn,
         record_summary,
@@ -148,13 +142,13 @@ def _stored_hours(conn: Connection, start: int, end: int) -> Tally:
     return stored
 
 
-def _clear(width: int, start: int, end: int, conn: Connection) -> None:
+def _in(table: Table, width: int, start: int | None, end: int | None) -> ColumnElement[bool]:
+    return in_buckets(table, (Buckets(width, start, end),))
+
+
+def _clear(conn: Connection, width: int, start: int | None = None, end: int | None = None) -> None:
     for table in (record_summary, provider_summary):
-        conn.execute(
-            delete(table).where(
-                table.c.width_us == width, table.c.bucket_us >= start, table.c.bucket_us < end
-            )
-        )
+        conn.execute(delete(table).where(_in(table, width, start, end)))
 
 
 def rebuild(conn: Connection) -> None:
@@ -170,10 +164,24 @@ def rebuild(conn: Connection) -> None:
 def roll_up_whole(conn: Connection) -> None:
     """Rebuild the whole-history rows from the daily ones: a few thousand rows, not every
     record, so a one-record write stays cheap."""
-    for table in (record_summary, provider_summary):
-        conn.execute(delete(table).where(table.c.width_us == WHOLE))
-    conn.execute(_rolled_up_records(WHOLE, record_summary.c.width_us == DAY_US))
-    conn.execute(_rolled_up_providers(WHOLE, None, None))
+    _roll_up(conn, WHOLE)
+
+
+def _roll_up(
+    conn: Connection, width: int, start: int | None = None, end: int | None = None
+) -> None:
+    """Rebuild the days in [start, end) from their hours, or (width WHOLE) the whole-history
+    rows from every day."""
+    _clear(conn, width, start, end)
+    conn.execute(_rolled_up_records(width, start, end))
+    conn.execute(_rolled_up_providers(width, start, end))
+
+
+def _parts(table: Table, width: int, start: int | None, end: int | None) -> ColumnElement[bool]:
+    """The rows a roll-up into `width` adds up: hours for days, days for the whole history."""
+    if width == WHOLE:
+        return _in(table, DAY_US, None, None)
+    return _in(table, HOUR_US, start, end)
 
 
 def _target_bucket(table: Table, width: int) -> ColumnElement[int]:
@@ -183,25 +191,20 @@ def _target_bucket(table: Table, width: int) -> ColumnElement[int]:
     return floor_bucket(table.c.bucket_us, width)
 
 
-def _rolled_up_records(width: int, source: ColumnElement[bool]) -> Insert:
+def _rolled_up_records(width: int, start: int | None, end: int | None) -> Insert:
     s = record_summary.c
     bucket = _target_bucket(record_summary, width)
     dims = [s[name] for name in RECORD_DIMENSIONS]
     rows = (
         select(literal(width), bucket, *dims, func.sum(s.record_count))
-        .where(source)
+        .where(_parts(record_summary, width, start, end))
         .group_by(bucket, *dims)
     )
     return insert(record_summary).from_select(RECORD_COLUMNS, rows)
 
 
 def _rolled_up_providers(width: int, start: int | None, end: int | None) -> Insert:
-    """Days from hours in [start, end), or (width WHOLE) the whole history from days."""
     s = provider_summary.c
-    if width == WHOLE:
-        source = s.width_us == DAY_US
-    else:
-        source = and_(s.width_us == HOUR_US, s.bucket_us >= start, s.bucket_us < end)
     bucket = _target_bucket(provider_summary, width).label("target")
     keys = [s.provider, *[s[name] for name in PROVIDER_DIMENSIONS]]
     ranked = (
@@ -216,7 +219,7 @@ def _rolled_up_providers(width: int, start: int | None, end: int | None) -> Inse
             )
             .label("position"),
         )
-        .where(source)
+        .where(_parts(provider_summary, width, start, end))
         .subquery("parts")
     )
     k = ranked.c
