@@ -27,8 +27,7 @@ class Prepared(NamedTuple):
     """A validated, redacted record ready to store, with its derived rows."""
 
     session_id: str
-    record_json: str
-    derived: Derived
+    derived: Derived  # its row ends with the stored JSON text
 
 
 class Batch(NamedTuple):
@@ -104,7 +103,7 @@ def prepare(value: object, where: str, raw: bytes | None = None) -> Prepared:
         size = len(text.encode("utf-8", "surrogatepass"))
         if size > readers.MAX_RECORD_BYTES:
             raise RecordProblem(where, None, f"{size} bytes of JSON: {readers.TOO_LARGE}")
-    return Prepared(session_id, text, derive(record, created_us, text))
+    return Prepared(session_id, derive(record, created_us, text))
 
 
 def _parse(raw: bytes, where: str) -> object:

@@ -56,8 +56,8 @@ def _comes_first(us: int, session_id: str, than_us: int | None, than_id: str | N
     return us > than_us or (us == than_us and session_id < than_id)
 
 
-def _dimensions(row: Sequence[Any]) -> tuple[int, int, RecordKey, bool]:
-    """A history row's instant, hour, record_summary key, and whether it is an audit
+def _dimensions(row: Sequence[Any]) -> tuple[int, RecordKey, bool]:
+    """A history row's instant, record_summary key (its hour first), and whether it is an audit
     delivery (whose attempted providers count as attempts)."""
     created_us = row[_CREATED]
     hour = created_us // HOUR_US * HOUR_US
@@ -71,7 +71,13 @@ def _dimensions(row: Sequence[Any]) -> tuple[int, int, RecordKey, bool]:
         bool(row[_OUTSTANDING]),
         row[_CATEGORIES],
     )
-    return created_us, hour, key, kind == kinds.CONNECTOR_DELIVERY and source == kinds.AUDIT_SOURCE
+    return created_us, key, kind == kinds.CONNECTOR_DELIVERY and source == kinds.AUDIT_SOURCE
+
+
+def _provider_key(key: RecordKey, provider: str) -> ProviderKey:
+    """The provider_summary key of a provider in a record with this record_summary key."""
+    hour, kind, source, success, _, _, categories = key
+    return (hour, provider, kind, source, success, categories)
 
 
 @dataclass(slots=True)
@@ -91,11 +97,11 @@ class Tally:
 
     def add(self, row: Sequence[Any], roles: Iterable[ProviderRole]) -> None:
         """Count one history record (a derive.HISTORY_COLUMNS row and its provider set)."""
-        created_us, hour, key, audit = _dimensions(row)
+        created_us, key, audit = _dimensions(row)
         self.records[key] = self.records.get(key, 0) + 1
         session_id = row[_SESSION]
         for role in roles:
-            figures = self._figures((hour, role.provider, *key[1:4], key[6]))
+            figures = self._figures(_provider_key(key, role.provider))
             figures[0] += 1
             figures[1] += role.selected
             if audit and role.attempted:
@@ -141,11 +147,11 @@ class Tally:
         """Subtract one history record's counts (a replaced version, or a record stored
         already). Maxima cannot be subtracted: False when the record had an audit attempt
         and `keep_maxima` is false, as its hour's maxima may then be stale."""
-        _, hour, key, audit = _dimensions(row)
+        _, key, audit = _dimensions(row)
         self.records[key] = self.records.get(key, 0) - 1
         exact = True
         for role in roles:
-            figures = self._figures((hour, role.provider, *key[1:4], key[6]))
+            figures = self._figures(_provider_key(key, role.provider))
             figures[0] -= 1
             figures[1] -= role.selected
             if audit and role.attempted:
