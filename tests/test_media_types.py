@@ -3,16 +3,12 @@ clients that accept `application/graphql-response+json`; `application/json` keep
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine
 from starlette.testclient import TestClient
 
 from cavra_gql import media
-from cavra_gql.app import create_app
-from cavra_gql.settings import Settings
 
 GRAPHQL_RESPONSE = "application/graphql-response+json"
 PREFERRED = "application/graphql-response+json, application/json;q=0.9"
@@ -31,14 +27,7 @@ REQUEST_ERRORS = {
 
 @pytest.fixture
 def database_url(sqlite_url: str) -> str:
-    return sqlite_url
-
-
-@pytest.fixture
-def client(engine: Engine, database_url: str) -> Iterator[TestClient]:
-    app = create_app(Settings(database_url=database_url), engine=engine)
-    with TestClient(app) as test_client:
-        yield test_client
+    return sqlite_url  # conftest's `client` then serves SQLite alone
 
 
 def _post(
