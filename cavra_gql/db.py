@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
 
-from cavra_gql import migrate
+from cavra_gql import migrate, sqlite_transactions
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -52,11 +52,13 @@ def make_engine(url: str, *, check_schema: bool = True) -> Engine:
 def read_connection(engine: Engine) -> Connection:
     """A connection whose statements share one snapshot, so a page and its total agree.
 
-    SQLite gives that inside one transaction already; PostgreSQL needs REPEATABLE READ.
+    SQLite needs its transaction begun before the first SELECT; PostgreSQL needs
+    REPEATABLE READ.
     """
     conn = engine.connect()
     if engine.dialect.name == "postgresql":
         conn = conn.execution_options(isolation_level="REPEATABLE READ")
+    sqlite_transactions.begin(conn)
     return conn
 
 

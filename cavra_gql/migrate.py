@@ -13,6 +13,7 @@ from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import URL, Connection, Engine, create_engine, inspect, text
 
+from cavra_gql import sqlite_transactions
 from cavra_gql.errors import CavraError
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
@@ -168,10 +169,8 @@ def _schema_lock(engine: Engine) -> Iterator[Connection]:
     with engine.connect() as conn:
         if conn.dialect.name == "postgresql":
             conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _LOCK_KEY})
-        elif conn.dialect.name == "sqlite":
-            # The database's write lock, taken up front (the busy timeout waits for it), and
-            # the DDL inside the same transaction: pysqlite does not begin one for DDL.
-            conn.exec_driver_sql("BEGIN IMMEDIATE")
+        else:  # SQLite: the write lock, and the DDL inside the same transaction
+            sqlite_transactions.begin(conn, "IMMEDIATE")
         yield conn
         conn.commit()
 

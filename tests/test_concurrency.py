@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
+from sqlalchemy import Engine
 
 from cavra_gql.demo import demo_records
 from tests.server import running_api
@@ -60,3 +61,22 @@ def test_readers_never_see_half_an_import(tmp_path: Path, database_url: str) -> 
     assert after > before
     assert before in seen  # the reader did read while the import ran...
     assert seen <= {before, after}, sorted(seen)  # ...and never saw part of it
+
+
+def test_one_read_connection_sees_one_snapshot(engine: Engine) -> None:
+    """A page and its total are read on one connection: a write committed between them
+    must not show in the second (SQLite: a transaction begun before the first SELECT)."""
+    from cavra_gql.db import read_connection
+    from cavra_gql.ingest import ingest_values
+    from cavra_gql.queries.filters import HistoryFilter
+    from cavra_gql.queries.history import count_matches
+
+    base = demo_records(datetime(2026, 11, 28, tzinfo=UTC))
+    ingest_values(engine, base[:10], "first")
+    everything = HistoryFilter()
+    with read_connection(engine) as conn:
+        before = count_matches(conn, everything)
+        ingest_values(engine, base[10:20], "second")
+        assert count_matches(conn, everything) == before
+    with read_connection(engine) as conn:
+        assert count_matches(conn, everything) > before

@@ -13,6 +13,8 @@ from contextlib import contextmanager
 
 from sqlalchemy import Connection
 
+from cavra_gql import sqlite_transactions
+
 # The tables whose secondary indexes a bulk import defers (primary keys stay: the upsert
 # looks records up by session_id).
 DEFERRED_TABLES = ("evidence_records", "record_providers")
@@ -36,12 +38,9 @@ def indexes_deferred(conn: Connection, defer: bool) -> Iterator[None]:
     if not defer:
         yield
         return
-    # Python's sqlite3 opens its implicit transaction only before INSERT, UPDATE or DELETE:
     # DROP INDEX would otherwise commit at once, and readers would meet tables without
-    # indexes. Open it here, taking the write lock the import needs anyway.
-    raw = conn.connection.driver_connection
-    if not raw.in_transaction:  # type: ignore[union-attr]
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+    # indexes; the import needs the write lock anyway.
+    sqlite_transactions.begin(conn, "IMMEDIATE")
     marks = ", ".join("?" for _ in DEFERRED_TABLES)
     found = conn.exec_driver_sql(
         "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL"
