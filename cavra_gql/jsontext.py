@@ -15,7 +15,16 @@ import orjson
 # orjson 3.8 overflows the C stack on tens of thousands of nested objects, and the recursive
 # code that serializes answers must never meet a record it cannot walk.
 MAX_DEPTH = 100
-TOO_DEEP = f"nested too deeply (more than {MAX_DEPTH} levels)"
+# A document (CAVRA's store, a JSON array) is read whole before its records are told apart,
+# so its own limit is looser: each record in it is then held to MAX_DEPTH, and named.
+DOCUMENT_DEPTH = 500
+
+
+def nested_too_deeply(limit: int) -> str:
+    return f"nested too deeply (more than {limit} levels)"
+
+
+TOO_DEEP = nested_too_deeply(MAX_DEPTH)
 
 # orjson reads integers beyond 64 bits as floats; text with a long digit run goes through the
 # standard parser instead, which keeps every integer exact. (translate + find is a C-speed
@@ -48,23 +57,27 @@ _NOT_BRACKETS = bytes(set(range(256)) - set(b"[]{}"))
 _STEP = {ord("["): 1, ord("{"): 1, ord("]"): -1, ord("}"): -1}
 
 
-def too_deep(text: str | bytes) -> bool:
-    """Whether JSON text nests arrays and objects more than MAX_DEPTH levels deep."""
+def too_deep(text: str | bytes, limit: int = MAX_DEPTH) -> bool:
+    """Whether JSON text nests arrays and objects more than `limit` levels deep."""
     raw = text.encode("utf-8", "surrogatepass") if isinstance(text, str) else text
-    if raw.count(b"{") + raw.count(b"[") <= MAX_DEPTH:
+    if raw.count(b"{") + raw.count(b"[") <= limit:
         return False  # the common case: too few brackets to be that deep
     brackets = _STRING.sub(b"", _ESCAPE.sub(b"", raw)).translate(None, _NOT_BRACKETS)
-    return max(accumulate(_STEP[b] for b in brackets), default=0) > MAX_DEPTH
+    return max(accumulate(_STEP[b] for b in brackets), default=0) > limit
 
 
 _CONSTANT = re.compile(rb"-?(?:NaN|Infinity)")
 
 
-def loads(text: str | bytes) -> Any:
-    """Parse JSON text; raise ValueError with a short reason (position included) otherwise."""
+def loads(text: str | bytes, *, limit: int = MAX_DEPTH) -> Any:
+    """Parse JSON text; raise ValueError with a short reason (position included) otherwise.
+
+    Text nesting more than `limit` levels deep is refused before any parser sees it (each
+    has a limit of its own, or none).
+    """
     raw = text.encode("utf-8", "surrogatepass") if isinstance(text, str) else text
-    if raw.count(b"{") > MAX_DEPTH and too_deep(raw):
-        raise ValueError(TOO_DEEP)  # nested arrays alone are safe, and refused later
+    if too_deep(raw, limit):
+        raise ValueError(nested_too_deeply(limit))
     if not _has_long_digit_run(raw):
         try:
             return orjson.loads(raw)

@@ -50,10 +50,11 @@ def detect(path: Path) -> str:
             return "store" if _STORE_START.match(stripped) else "ndjson"
         alone = not handle.read(1 << 16).strip()
         try:
-            value = jsontext.loads(stripped)
+            value = jsontext.loads(stripped, limit=jsontext.DOCUMENT_DEPTH)
         except ValueError:
-            # An object that spans lines is a JSON document; a lone broken line is NDJSON.
-            return "ndjson" if alone else "store"
+            # An object that spans lines is a JSON document, and so is one that starts as
+            # CAVRA's store does; any other lone broken line is NDJSON.
+            return "store" if not alone or _STORE_START.match(stripped) else "ndjson"
         store = isinstance(value, dict) and "items" in value and "session_id" not in value
         return "store" if store and alone else "ndjson"
 
@@ -109,7 +110,8 @@ def _lines(handle: BinaryIO) -> Iterator[bytes | int]:
 
 def _read_document(path: Path, kind: str) -> Iterator[Item]:
     try:
-        value = jsontext.loads(path.read_bytes().decode("utf-8-sig"))
+        text = path.read_bytes().decode("utf-8-sig")
+        value = jsontext.loads(text, limit=jsontext.DOCUMENT_DEPTH)
     except UnicodeDecodeError as error:
         yield "document", None, None, f"not UTF-8 text at {_position(error.object, error.start)}"
         return
