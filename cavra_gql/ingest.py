@@ -105,7 +105,7 @@ def store(
     """
     problems: list[str] = []
     counts = UpsertCounts()
-    written: set[int] = set()  # hours whose summaries took part of the tally already
+    written: set[int] = set()  # hours whose summary rows this import wrote to already
     read = 0
     last_report = time.monotonic()
     with engine.begin() as conn:
@@ -116,8 +116,7 @@ def store(
                 if not problems:  # after the first problem nothing is written, only checked
                     counts.add(upsert(conn, chunk.batch))
                     if counts.tally.size() >= TALLY_ROWS_HELD:  # keep memory flat
-                        written |= counts.tally.hours()
-                        summary_upkeep.write_hours(conn, counts.tally, counts.dirty_hours)
+                        summary_upkeep.write_hours(conn, counts.tally, counts.dirty_hours, written)
                         counts.tally = Tally()
                 now = time.monotonic()
                 if progress and now - last_report >= PROGRESS_EVERY_SECONDS:
@@ -129,7 +128,7 @@ def store(
     return Summary(origin, read, counts)
 
 
-def finish(conn: Connection, counts: UpsertCounts, written: Iterable[int] = ()) -> None:
+def finish(conn: Connection, counts: UpsertCounts, written: set[int] | None = None) -> None:
     """Bring the summaries (and, after a big write, the planner's statistics) up to date
     in the write's own transaction."""
     summary_upkeep.apply(conn, counts.tally, counts.dirty_hours, written)

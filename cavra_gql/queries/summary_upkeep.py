@@ -1,16 +1,16 @@
 """Keeping the summaries exact at every write.
 
-An import counts its records in Python as it prepares them (tally.py). At the end its tally
-is merged into the stored hourly rows; hours where a replaced record's maxima cannot be taken
-back are recounted from the records; the days holding every touched hour are rolled up from
-their hours, and the whole history from the days. `rebuild` recounts everything from the
+An import counts its records in Python as it prepares them (tally.py) and writes the tally
+as it goes: as hourly rows for hours that held none, as staged rows for the others, which are
+merged into the stored rows in SQL at the end. Hours where a replaced record's maxima cannot
+be taken back are recounted from the records; the days holding every touched hour are rolled
+up from their hours, and the whole history from the days. `rebuild` recounts everything from the
 records, the reference the tests hold the rest to.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
@@ -27,6 +27,7 @@ from sqlalchemy import (
     literal,
     select,
     true,
+    update,
 )
 
 from cavra_gql import kinds
@@ -65,6 +66,9 @@ PROVIDER_FIGURES = [
     "latest_failed",
 ]
 PROVIDER_COLUMNS = ["width_us", "bucket_us", "provider", *PROVIDER_DIMENSIONS, *PROVIDER_FIGURES]
+# The width of hourly rows a write adds to an hour that held rows already: they live only
+# inside the write's transaction, until it merges them in (readers never ask for it).
+STAGED = -HOUR_US
 
 
 def runs(starts: Iterable[int], width: int) -> list[tuple[int, int]]:
@@ -78,14 +82,18 @@ def runs(starts: Iterable[int], width: int) -> list[tuple[int, int]]:
     return found
 
 
-def apply(conn: Connection, tally: Tally, unsure: set[int], written: Iterable[int] = ()) -> None:
-    """Finish a write: merge its tally (except the `unsure` hours, which are recounted from
-    the records) and roll the touched days and the whole history up. `written` names hours
-    whose tally went in earlier in the same transaction (write_hours)."""
-    touched = tally.hours() | unsure | set(written)
+def apply(
+    conn: Connection, tally: Tally, unsure: set[int], written: set[int] | None = None
+) -> None:
+    """Finish a write: write its tally (except the `unsure` hours, which are recounted from
+    the records), merge the staged rows, and roll the touched days and the whole history up.
+    `written` names the hours write_hours wrote to earlier in the same transaction."""
+    written = set() if written is None else written
+    write_hours(conn, tally, unsure, written)
+    touched = written | unsure
     if not touched:
         return
-    write_hours(conn, tally, unsure)
+    _merge_staged(conn)
     for start, end in runs(unsure, HOUR_US):
         _clear(conn, HOUR_US, start, end)
         in_run = and_(records.c.created_us >= start, records.c.created_us < end)
@@ -96,50 +104,68 @@ def apply(conn: Connection, tally: Tally, unsure: set[int], written: Iterable[in
     roll_up_whole(conn)
 
 
-def write_hours(conn: Connection, tally: Tally, unsure: set[int]) -> None:
-    """Merge the tally's hourly rows, but for the `unsure` hours, into the stored ones
-    (the tally is used up)."""
+def write_hours(conn: Connection, tally: Tally, unsure: set[int], written: set[int]) -> None:
+    """Write the tally's hourly rows, but for the `unsure` hours (the tally is used up), and
+    add their hours to `written`.
+
+    An hour that holds no rows yet takes them as they are. For any other hour they are
+    staged (width STAGED) and merged into its rows when the write ends: nothing stored is
+    read back here, so a file written in many parts costs the same whatever order its
+    records come in.
+    """
     clean = tally.hours() - unsure
-    merged = tally
-    if unsure:
-        merged = Tally()
-        merged.merge(tally, clean)
-    for start, end in runs(clean, HOUR_US):
-        merged.merge(_stored_hours(conn, start, end))
-        _clear(conn, HOUR_US, start, end)
+    if not clean:
+        return
+    occupied = (written | _stored_hours(conn, min(clean), max(clean))) & clean
     insert_rows(
         conn,
         record_summary,
         RECORD_COLUMNS,
-        [(HOUR_US, *key, count) for key, count in merged.records.items() if count > 0],
+        [
+            (STAGED if key[0] in occupied else HOUR_US, *key, count)
+            for key, count in tally.records.items()
+            if key[0] in clean and (count > 0 or key[0] in occupied)
+        ],
     )
     insert_rows(
         conn,
         provider_summary,
         PROVIDER_COLUMNS,
-        [(HOUR_US, *key, *figures) for key, figures in merged.providers.items() if figures[0] > 0],
+        [
+            (STAGED if key[0] in occupied else HOUR_US, *key, *figures)
+            for key, figures in tally.providers.items()
+            if key[0] in clean and (figures[0] > 0 or key[0] in occupied)
+        ],
     )
+    written |= clean
 
 
-def _stored_hours(conn: Connection, start: int, end: int) -> Tally:
-    stored = Tally()
-    for table, names in (
-        (record_summary, RECORD_DIMENSIONS),
-        (provider_summary, ("provider", *PROVIDER_DIMENSIONS)),
-    ):
+def _stored_hours(conn: Connection, first: int, last: int) -> set[int]:
+    """The hours in [first, last] that hold summary rows."""
+    found: set[int] = set()
+    for table in (record_summary, provider_summary):
         c = table.c
-        figures = ["record_count"] if table is record_summary else PROVIDER_FIGURES
-        query = select(c.bucket_us, *[c[n] for n in names], *[c[n] for n in figures]).where(
-            c.width_us == HOUR_US, c.bucket_us >= start, c.bucket_us < end
+        query = select(c.bucket_us).distinct()
+        query = query.where(c.width_us == HOUR_US, c.bucket_us.between(first, last))
+        found.update(conn.execute(query).scalars())
+    return found
+
+
+def _merge_staged(conn: Connection) -> None:
+    """Merge the staged rows into the hourly rows of their hours: the hours' rows join the
+    staged ones, and all of them are rolled up into one row per key."""
+    for table in (record_summary, provider_summary):
+        c = table.c
+        staged_hours = select(c.bucket_us).where(c.width_us == STAGED)
+        conn.execute(
+            update(table)
+            .where(c.width_us == HOUR_US, c.bucket_us.in_(staged_hours))
+            .values(width_us=STAGED)
         )
-        width = 1 + len(names)
-        for row in conn.execute(query):
-            key: Any = tuple(row[:width])
-            if table is record_summary:
-                stored.records[key] = row[width]
-            else:
-                stored.providers[key] = list(row[width:])
-    return stored
+    conn.execute(_rolled_up_records(HOUR_US, record_summary.c.width_us == STAGED))
+    conn.execute(_rolled_up_providers(HOUR_US, provider_summary.c.width_us == STAGED))
+    for table in (record_summary, provider_summary):
+        conn.execute(delete(table).where(table.c.width_us == STAGED))
 
 
 def _in(table: Table, width: int, start: int | None, end: int | None) -> ColumnElement[bool]:
@@ -173,8 +199,8 @@ def _roll_up(
     """Rebuild the days in [start, end) from their hours, or (width WHOLE) the whole-history
     rows from every day."""
     _clear(conn, width, start, end)
-    conn.execute(_rolled_up_records(width, start, end))
-    conn.execute(_rolled_up_providers(width, start, end))
+    conn.execute(_rolled_up_records(width, _parts(record_summary, width, start, end)))
+    conn.execute(_rolled_up_providers(width, _parts(provider_summary, width, start, end)))
 
 
 def _parts(table: Table, width: int, start: int | None, end: int | None) -> ColumnElement[bool]:
@@ -191,19 +217,22 @@ def _target_bucket(table: Table, width: int) -> ColumnElement[int]:
     return floor_bucket(table.c.bucket_us, width)
 
 
-def _rolled_up_records(width: int, start: int | None, end: int | None) -> Insert:
+def _rolled_up_records(width: int, parts: ColumnElement[bool]) -> Insert:
+    """One row per bucket of `width` and key, adding up the rows `parts` selects (a key
+    whose count adds up to nothing gets no row)."""
     s = record_summary.c
     bucket = _target_bucket(record_summary, width)
     dims = [s[name] for name in RECORD_DIMENSIONS]
     rows = (
         select(literal(width), bucket, *dims, func.sum(s.record_count))
-        .where(_parts(record_summary, width, start, end))
+        .where(parts)
         .group_by(bucket, *dims)
+        .having(func.sum(s.record_count) > 0)
     )
     return insert(record_summary).from_select(RECORD_COLUMNS, rows)
 
 
-def _rolled_up_providers(width: int, start: int | None, end: int | None) -> Insert:
+def _rolled_up_providers(width: int, parts: ColumnElement[bool]) -> Insert:
     s = provider_summary.c
     bucket = _target_bucket(provider_summary, width).label("target")
     keys = [s.provider, *[s[name] for name in PROVIDER_DIMENSIONS]]
@@ -219,7 +248,7 @@ def _rolled_up_providers(width: int, start: int | None, end: int | None) -> Inse
             )
             .label("position"),
         )
-        .where(_parts(provider_summary, width, start, end))
+        .where(parts)
         .subquery("parts")
     )
     k = ranked.c
@@ -238,7 +267,8 @@ def _rolled_up_providers(width: int, start: int | None, end: int | None) -> Inse
         func.max(case((first, k.latest_us))),
         func.max(case((first, k.latest_session_id))),
         func.max(case((first, cast(k.latest_failed, Integer)))) == 1,
-    ).group_by(*group)
+    )
+    query = query.group_by(*group).having(func.sum(k.record_count) > 0)
     return insert(provider_summary).from_select(PROVIDER_COLUMNS, query)
 
 
