@@ -105,7 +105,7 @@ def store(
     """
     problems: list[str] = []
     counts = UpsertCounts()
-    written: set[int] = set()  # hours whose summary rows this import wrote to already
+    written = summary_upkeep.HoursWritten()
     read = 0
     last_report = time.monotonic()
     with engine.begin() as conn:
@@ -128,7 +128,9 @@ def store(
     return Summary(origin, read, counts)
 
 
-def finish(conn: Connection, counts: UpsertCounts, written: set[int] | None = None) -> None:
+def finish(
+    conn: Connection, counts: UpsertCounts, written: summary_upkeep.HoursWritten | None = None
+) -> None:
     """Bring the summaries (and, after a big write, the planner's statistics) up to date
     in the write's own transaction."""
     summary_upkeep.apply(conn, counts.tally, counts.dirty_hours, written)

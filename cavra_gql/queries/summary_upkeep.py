@@ -11,12 +11,15 @@ records, the reference the tests hold the rest to.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass, field
 
 from sqlalchemy import (
+    Column,
     ColumnElement,
     Connection,
     Insert,
     Integer,
+    MetaData,
     Table,
     and_,
     case,
@@ -27,7 +30,6 @@ from sqlalchemy import (
     literal,
     select,
     true,
-    update,
 )
 
 from cavra_gql import kinds
@@ -66,9 +68,34 @@ PROVIDER_FIGURES = [
     "latest_failed",
 ]
 PROVIDER_COLUMNS = ["width_us", "bucket_us", "provider", *PROVIDER_DIMENSIONS, *PROVIDER_FIGURES]
-# The width of hourly rows a write adds to an hour that held rows already: they live only
-# inside the write's transaction, until it merges them in (readers never ask for it).
-STAGED = -HOUR_US
+
+
+def _staging(table: Table, names: list[str]) -> Table:
+    """A temporary table for hourly rows of `table` that a write adds to hours holding rows
+    already, until it merges them in: created inside the write's transaction, dropped
+    before it ends, never seen by another connection and never written to the database
+    file's journal. Its columns are `names` but the width (all rows are hourly)."""
+    columns = [Column(name, table.c[name].type) for name in names if name != "width_us"]
+    return Table(
+        f"staged_{table.name}",
+        MetaData(),
+        *columns,
+        prefixes=["TEMPORARY"],
+        postgresql_on_commit="DROP",
+    )
+
+
+STAGED_RECORDS = _staging(record_summary, RECORD_COLUMNS)
+STAGED_PROVIDERS = _staging(provider_summary, PROVIDER_COLUMNS)
+STAGING = ((record_summary, STAGED_RECORDS), (provider_summary, STAGED_PROVIDERS))
+
+
+@dataclass(slots=True)
+class HoursWritten:
+    """What a write has put into the hourly summaries so far, within its transaction."""
+
+    hours: set[int] = field(default_factory=set)
+    staged: bool = False  # whether the staging tables exist (and hold rows)
 
 
 def runs(starts: Iterable[int], width: int) -> list[tuple[int, int]]:
@@ -83,17 +110,17 @@ def runs(starts: Iterable[int], width: int) -> list[tuple[int, int]]:
 
 
 def apply(
-    conn: Connection, tally: Tally, unsure: set[int], written: set[int] | None = None
+    conn: Connection, tally: Tally, unsure: set[int], written: HoursWritten | None = None
 ) -> None:
     """Finish a write: write its tally (except the `unsure` hours, which are recounted from
     the records), merge the staged rows, and roll the touched days and the whole history up.
-    `written` names the hours write_hours wrote to earlier in the same transaction."""
-    written = set() if written is None else written
+    `written` is what write_hours wrote earlier in the same transaction."""
+    written = HoursWritten() if written is None else written
     write_hours(conn, tally, unsure, written)
-    touched = written | unsure
+    touched = written.hours | unsure
     if not touched:
         return
-    _merge_staged(conn)
+    _merge_staged(conn, written)
     for start, end in runs(unsure, HOUR_US):
         _clear(conn, HOUR_US, start, end)
         in_run = and_(records.c.created_us >= start, records.c.created_us < end)
@@ -104,40 +131,38 @@ def apply(
     roll_up_whole(conn)
 
 
-def write_hours(conn: Connection, tally: Tally, unsure: set[int], written: set[int]) -> None:
-    """Write the tally's hourly rows, but for the `unsure` hours (the tally is used up), and
-    add their hours to `written`.
+def write_hours(conn: Connection, tally: Tally, unsure: set[int], written: HoursWritten) -> None:
+    """Write the tally's hourly rows, but for the `unsure` hours (the tally is used up).
 
     An hour that holds no rows yet takes them as they are. For any other hour they are
-    staged (width STAGED) and merged into its rows when the write ends: nothing stored is
-    read back here, so a file written in many parts costs the same whatever order its
-    records come in.
+    staged and merged into its rows when the write ends: nothing stored is read back here,
+    so a file written in many parts costs the same whatever order its records come in.
     """
     clean = tally.hours() - unsure
     if not clean:
         return
-    occupied = (written | _stored_hours(conn, min(clean), max(clean))) & clean
-    insert_rows(
-        conn,
-        record_summary,
-        RECORD_COLUMNS,
-        [
-            (STAGED if key[0] in occupied else HOUR_US, *key, count)
-            for key, count in tally.records.items()
-            if key[0] in clean and (count > 0 or key[0] in occupied)
-        ],
-    )
-    insert_rows(
-        conn,
-        provider_summary,
-        PROVIDER_COLUMNS,
-        [
-            (STAGED if key[0] in occupied else HOUR_US, *key, *figures)
-            for key, figures in tally.providers.items()
-            if key[0] in clean and (figures[0] > 0 or key[0] in occupied)
-        ],
-    )
-    written |= clean
+    occupied = (written.hours | _stored_hours(conn, min(clean), max(clean))) & clean
+    if occupied and not written.staged:
+        for _, staged in STAGING:
+            staged.create(conn)
+        written.staged = True
+    # Rows whose counts add up to nothing are left out, except those merged into others.
+    records_rows = [
+        (*key, count)
+        for key, count in tally.records.items()
+        if key[0] in clean and (count > 0 or key[0] in occupied)
+    ]
+    provider_rows = [
+        (*key, *figures)
+        for key, figures in tally.providers.items()
+        if key[0] in clean and (figures[0] > 0 or key[0] in occupied)
+    ]
+    for (table, staged), rows in zip(STAGING, (records_rows, provider_rows), strict=True):
+        columns = list(staged.c.keys())
+        fresh = [(HOUR_US, *row) for row in rows if row[0] not in occupied]
+        insert_rows(conn, table, ["width_us", *columns], fresh)
+        insert_rows(conn, staged, columns, [row for row in rows if row[0] in occupied])
+    written.hours |= clean
 
 
 def _stored_hours(conn: Connection, first: int, last: int) -> set[int]:
@@ -151,21 +176,24 @@ def _stored_hours(conn: Connection, first: int, last: int) -> set[int]:
     return found
 
 
-def _merge_staged(conn: Connection) -> None:
-    """Merge the staged rows into the hourly rows of their hours: the hours' rows join the
-    staged ones, and all of them are rolled up into one row per key."""
-    for table in (record_summary, provider_summary):
+def _merge_staged(conn: Connection, written: HoursWritten) -> None:
+    """Merge the staged rows into the hourly rows of their hours: the hours' stored rows
+    join the staged ones and all of them are rolled up into one row per key."""
+    if not written.staged:
+        return
+    for table, staged in STAGING:
         c = table.c
-        staged_hours = select(c.bucket_us).where(c.width_us == STAGED)
-        conn.execute(
-            update(table)
-            .where(c.width_us == HOUR_US, c.bucket_us.in_(staged_hours))
-            .values(width_us=STAGED)
-        )
-    conn.execute(_rolled_up_records(HOUR_US, record_summary.c.width_us == STAGED))
-    conn.execute(_rolled_up_providers(HOUR_US, provider_summary.c.width_us == STAGED))
-    for table in (record_summary, provider_summary):
-        conn.execute(delete(table).where(table.c.width_us == STAGED))
+        hours = select(staged.c.bucket_us).distinct().scalar_subquery()
+        in_hours = and_(c.width_us == HOUR_US, c.bucket_us.in_(hours))
+        columns = list(staged.c.keys())
+        stored = select(*[c[name] for name in columns]).where(in_hours)
+        conn.execute(insert(staged).from_select(columns, stored))
+        conn.execute(delete(table).where(in_hours))
+    conn.execute(_rolled_up_records(HOUR_US, true(), STAGED_RECORDS))
+    conn.execute(_rolled_up_providers(HOUR_US, true(), STAGED_PROVIDERS))
+    for _, staged in STAGING:
+        staged.drop(conn)
+    written.staged = False
 
 
 def _in(table: Table, width: int, start: int | None, end: int | None) -> ColumnElement[bool]:
@@ -217,11 +245,13 @@ def _target_bucket(table: Table, width: int) -> ColumnElement[int]:
     return floor_bucket(table.c.bucket_us, width)
 
 
-def _rolled_up_records(width: int, parts: ColumnElement[bool]) -> Insert:
-    """One row per bucket of `width` and key, adding up the rows `parts` selects (a key
-    whose count adds up to nothing gets no row)."""
-    s = record_summary.c
-    bucket = _target_bucket(record_summary, width)
+def _rolled_up_records(
+    width: int, parts: ColumnElement[bool], source: Table = record_summary
+) -> Insert:
+    """One row per bucket of `width` and key, adding up the rows of `source` that `parts`
+    selects (a key whose count adds up to nothing gets no row)."""
+    s = source.c
+    bucket = _target_bucket(source, width)
     dims = [s[name] for name in RECORD_DIMENSIONS]
     rows = (
         select(literal(width), bucket, *dims, func.sum(s.record_count))
@@ -232,9 +262,11 @@ def _rolled_up_records(width: int, parts: ColumnElement[bool]) -> Insert:
     return insert(record_summary).from_select(RECORD_COLUMNS, rows)
 
 
-def _rolled_up_providers(width: int, parts: ColumnElement[bool]) -> Insert:
-    s = provider_summary.c
-    bucket = _target_bucket(provider_summary, width).label("target")
+def _rolled_up_providers(
+    width: int, parts: ColumnElement[bool], source: Table = provider_summary
+) -> Insert:
+    s = source.c
+    bucket = _target_bucket(source, width).label("target")
     keys = [s.provider, *[s[name] for name in PROVIDER_DIMENSIONS]]
     ranked = (
         select(
