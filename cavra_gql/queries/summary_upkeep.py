@@ -1,11 +1,11 @@
 """Keeping the summaries exact at every write.
 
 An import counts its records in Python as it prepares them (tally.py) and writes the tally
-as it goes: as hourly rows for hours that held none, as staged rows for the others, which are
-merged into the stored rows in SQL at the end. Hours where a replaced record's maxima cannot
-be taken back are recounted from the records; the days holding every touched hour are rolled
-up from their hours, and the whole history from the days. `rebuild` recounts everything from the
-records, the reference the tests hold the rest to.
+as it goes: as hourly rows for hours that held none, into temporary staging tables for the
+others, which are merged into the stored rows in SQL at the end. Hours where a replaced
+record's maxima cannot be taken back are recounted from the records; the days holding every
+touched hour are rolled up from their hours, and the whole history from the days. `rebuild`
+recounts everything from the records, the reference the tests hold the rest to.
 """
 
 from __future__ import annotations
