@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -9,6 +11,11 @@ from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
 
 from cavra_gql import migrate, sqlite_transactions
+
+# SQLite's page cache, which also bounds the memory of each sort (an index build, a GROUP
+# BY, a window): large while an import writes rows at random, small once only sorts remain.
+CACHE_KIB = 64 * 1024
+SORT_CACHE_KIB = 16 * 1024
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -22,7 +29,7 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA busy_timeout=30000")
-    cursor.execute("PRAGMA cache_size=-65536")  # 64 MiB: index inserts of big imports
+    cursor.execute(f"PRAGMA cache_size=-{CACHE_KIB}")
     cursor.close()
 
 
@@ -60,6 +67,21 @@ def read_connection(engine: Engine) -> Connection:
         conn = conn.execution_options(isolation_level="REPEATABLE READ")
     sqlite_transactions.begin(conn)
     return conn
+
+
+@contextmanager
+def lean_sorts(conn: Connection) -> Iterator[None]:
+    """Run the block with SQLite's small page cache, so its sorts take at most that much
+    memory each (with the large one, the index builds and summary roll-ups that end a large
+    import raised its peak memory by half, and ran no faster)."""
+    if conn.dialect.name != "sqlite":
+        yield
+        return
+    conn.exec_driver_sql(f"PRAGMA cache_size=-{SORT_CACHE_KIB}")
+    try:
+        yield
+    finally:
+        conn.exec_driver_sql(f"PRAGMA cache_size=-{CACHE_KIB}")
 
 
 def refresh_statistics(conn: Connection) -> None:

@@ -16,7 +16,7 @@ from pathlib import Path
 from sqlalchemy import Connection, Engine
 
 from cavra_gql import readers
-from cavra_gql.db import refresh_statistics
+from cavra_gql.db import lean_sorts, refresh_statistics
 from cavra_gql.errors import IngestError
 from cavra_gql.prepare import Chunk, prepare_items
 from cavra_gql.priority import WORKER_NICENESS, yield_cpu
@@ -124,7 +124,8 @@ def store(
                     last_report = now
             if problems:  # raising inside the transaction rolls it back
                 raise IngestError(_problem_report(origin, problems))
-        finish(conn, counts, written)
+        with lean_sorts(conn):
+            finish(conn, counts, written)
     return Summary(origin, read, counts)
 
 

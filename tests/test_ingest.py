@@ -428,3 +428,24 @@ def _in_history(item: dict[str, Any]) -> bool:
     from cavra_gql.kinds import in_history
 
     return in_history(item["metadata_kind"], item.get("connector_delivery_source"))
+
+
+def test_lean_sorts_shrink_the_sqlite_cache_for_the_block_only(sqlite_url: str) -> None:
+    """SQLite bounds each sort's memory by the page cache: the end of a large import runs
+    with the small one, and the connection gets its usual cache back, even after an error."""
+    from cavra_gql.db import CACHE_KIB, SORT_CACHE_KIB, lean_sorts, make_engine
+
+    engine = make_engine(sqlite_url)
+    with engine.connect() as conn:
+
+        def cache() -> int:
+            return int(conn.exec_driver_sql("PRAGMA cache_size").scalar_one())
+
+        assert cache() == -CACHE_KIB
+        with lean_sorts(conn):
+            assert cache() == -SORT_CACHE_KIB
+        assert cache() == -CACHE_KIB
+        with pytest.raises(ZeroDivisionError), lean_sorts(conn):
+            1 / 0  # noqa: B018
+        assert cache() == -CACHE_KIB
+    engine.dispose()

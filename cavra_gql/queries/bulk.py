@@ -14,6 +14,7 @@ from contextlib import contextmanager
 from sqlalchemy import Connection
 
 from cavra_gql import sqlite_transactions
+from cavra_gql.db import lean_sorts
 
 # The tables whose secondary indexes a bulk import defers (primary keys stay: the upsert
 # looks records up by session_id).
@@ -50,5 +51,6 @@ def indexes_deferred(conn: Connection, defer: bool) -> Iterator[None]:
     for name, _ in found:
         conn.exec_driver_sql(f'DROP INDEX "{name}"')
     yield  # an exception leaves them dropped: the caller's transaction rolls back
-    for _, definition in found:
-        conn.exec_driver_sql(definition)
+    with lean_sorts(conn):
+        for _, definition in found:
+            conn.exec_driver_sql(definition)
