@@ -96,7 +96,9 @@ def prepare(value: object, where: str, raw: bytes | None = None) -> Prepared:
         text = jsontext.dumps(record)
     except ValueError as error:
         raise RecordProblem(where, None, str(error)) from None
-    if jsontext.too_deep(text):
+    # Text read from a file was held to the limit before parsing (redaction never nests
+    # deeper); a value handed over parsed is measured here.
+    if raw is None and jsontext.too_deep(text):
         raise RecordProblem(where, None, jsontext.TOO_DEEP)
     # A character takes at most 4 bytes: only a record near the limit is measured in bytes.
     if len(text) * 4 > readers.MAX_RECORD_BYTES:
