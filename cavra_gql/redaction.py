@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
+from functools import lru_cache
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -35,18 +36,11 @@ def is_secret_key(name: str) -> bool:
     return name.lower() in _SECRET_KEYS
 
 
+@lru_cache(maxsize=10_000)  # deliveries repeat a few header names
 def is_secret_header(name: str) -> bool:
     """True when an HTTP header called `name` carries a credential (§7, first rule)."""
-    secret = _SECRET_HEADER_NAMES.get(name)
-    if secret is None:
-        lowered = name.strip().lower()
-        secret = lowered in _SECRET_HEADERS or any(part in lowered for part in _SECRET_HEADER_PARTS)
-        if len(_SECRET_HEADER_NAMES) < 10_000:  # deliveries repeat a few header names
-            _SECRET_HEADER_NAMES[name] = secret
-    return secret
-
-
-_SECRET_HEADER_NAMES: dict[str, bool] = {}
+    lowered = name.strip().lower()
+    return lowered in _SECRET_HEADERS or any(part in lowered for part in _SECRET_HEADER_PARTS)
 
 
 def is_url_key(name: str) -> bool:
