@@ -23,15 +23,22 @@ def free_port() -> int:
 
 @contextmanager
 def running(
-    argv: Sequence[str], ready_url: str, *, cwd: Path | None = None, timeout: float = 60.0
+    argv: Sequence[str],
+    ready_url: str,
+    *,
+    cwd: Path | None = None,
+    timeout: float = 60.0,
+    stderr: Path | None = None,
 ) -> Iterator[None]:
-    """Run `argv` until the block ends, entering once `ready_url` answers 200."""
+    """Run `argv` until the block ends, entering once `ready_url` answers 200; its stderr
+    goes to the file `stderr` when given (the server's log), else with its stdout."""
+    log = stderr.open("w", encoding="utf-8") if stderr is not None else None
     process = subprocess.Popen(
         argv,
         cwd=cwd,
         env={**os.environ, "PYTHONUNBUFFERED": "1"},
         stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
+        stderr=log or subprocess.STDOUT,
         text=True,
     )
     try:
@@ -39,6 +46,7 @@ def running(
         while True:
             if process.poll() is not None:
                 output = process.stdout.read() if process.stdout else ""
+                output += stderr.read_text(encoding="utf-8") if stderr is not None else ""
                 raise RuntimeError(f"{argv[0]} exited before it was ready: {output}")
             try:
                 if httpx.get(ready_url, timeout=1).status_code == 200:
@@ -58,6 +66,8 @@ def running(
             process.wait()
         if process.stdout:
             process.stdout.close()
+        if log is not None:
+            log.close()
 
 
 @contextmanager
@@ -67,10 +77,11 @@ def running_api(
     command: Sequence[str] = (sys.executable, "-m", "cavra_gql.cli"),
     cwd: Path | None = None,
     timeout: float = 60.0,
+    stderr: Path | None = None,
 ) -> Iterator[str]:
     """Run `cavra-gql api` until the block ends; yields its base URL once /healthz answers."""
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     argv = [*command, "api", "--port", str(port), "--database", database_url, *extra]
-    with running(argv, base + "/healthz", cwd=cwd, timeout=timeout):
+    with running(argv, base + "/healthz", cwd=cwd, timeout=timeout, stderr=stderr):
         yield base
