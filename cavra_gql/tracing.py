@@ -43,8 +43,9 @@ def _sdk_provider() -> trace.TracerProvider:
         raise RuntimeError(
             f"{ENV} is on but opentelemetry-sdk is not installed: pip install 'cavra-gql[otel]'"
         ) from None
-    # Resource.create reads OTEL_SERVICE_NAME and OTEL_RESOURCE_ATTRIBUTES.
-    provider = TracerProvider(resource=Resource.create({"service.name": "cavra-gql"}))
+    # Resource.create adds OTEL_RESOURCE_ATTRIBUTES; the service name given here wins.
+    service = os.environ.get("OTEL_SERVICE_NAME", "").strip() or "cavra-gql"
+    provider = TracerProvider(resource=Resource.create({"service.name": service}))
     names = os.environ.get(EXPORTERS_ENV, "otlp").split(",")
     for name in (n.strip() for n in names if n.strip() and n.strip() != "none"):
         found = entry_points(group="opentelemetry_traces_exporter", name=name)
