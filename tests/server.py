@@ -6,6 +6,7 @@ import os
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -31,13 +32,18 @@ def running(
     stderr: Path | None = None,
 ) -> Iterator[None]:
     """Run `argv` until the block ends, entering once `ready_url` answers 200; its stderr
-    goes to the file `stderr` when given (the server's log), else with its stdout."""
+    goes to the file `stderr` when given (the server's log), else with its stdout.
+
+    Output goes to files, never to a pipe nobody reads: a server logging a line per request
+    would block once the pipe is full.
+    """
+    output = tempfile.TemporaryFile("w+", encoding="utf-8")  # noqa: SIM115  (closed below)
     log = stderr.open("w", encoding="utf-8") if stderr is not None else None
     process = subprocess.Popen(
         argv,
         cwd=cwd,
         env={**os.environ, "PYTHONUNBUFFERED": "1"},
-        stdout=subprocess.PIPE,
+        stdout=output,
         stderr=log or subprocess.STDOUT,
         text=True,
     )
@@ -45,9 +51,9 @@ def running(
         deadline = time.monotonic() + timeout
         while True:
             if process.poll() is not None:
-                output = process.stdout.read() if process.stdout else ""
-                output += stderr.read_text(encoding="utf-8") if stderr is not None else ""
-                raise RuntimeError(f"{argv[0]} exited before it was ready: {output}")
+                output.seek(0)
+                said = output.read() + (stderr.read_text("utf-8") if stderr is not None else "")
+                raise RuntimeError(f"{argv[0]} exited before it was ready: {said}")
             try:
                 if httpx.get(ready_url, timeout=1).status_code == 200:
                     break
@@ -64,8 +70,7 @@ def running(
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
-        if process.stdout:
-            process.stdout.close()
+        output.close()
         if log is not None:
             log.close()
 
