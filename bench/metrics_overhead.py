@@ -58,7 +58,7 @@ def bookkeeping_us(times: int = 100_000) -> float:
             metrics.OPERATION: metrics.OPERATION_NAMES.label("HistoryPage"),
             metrics.OUTCOME: outcome([]),
         }
-        metrics._observe({"type": "http", "route": route, "state": state}, 200, 0.004)
+        metrics.count_request({"type": "http", "route": route, "state": state}, 200, 0.004)
     return (time.process_time() - started) / times * 1e6
 
 

@@ -168,10 +168,10 @@ class Observe:
         try:
             await self.app(scope, receive, send_status)
         finally:
-            _observe(scope, status, perf_counter() - started)
+            count_request(scope, status, perf_counter() - started)
 
 
-def _observe(scope: Scope, status: int, seconds: float) -> None:
+def count_request(scope: Scope, status: int, seconds: float) -> None:
     state = scope.get("state") or {}
     route = route_name(scope)
     api = "graphql" if route == "graphql" else "http"
@@ -225,7 +225,7 @@ def process_exit() -> None:
         mark_process_dead(os.getpid())  # type: ignore[no-untyped-call]
 
 
-def _reap_dead_processes(path: str) -> None:
+def reap_dead_processes(path: str) -> None:
     """Pool gauges of processes that died without `process_exit` (killed): drop them."""
     for file in glob.glob(os.path.join(path, "gauge_live*_*.db")):
         pid = int(file.rsplit("_", 1)[1].removesuffix(".db"))
@@ -243,7 +243,7 @@ def registry(*database: Collector) -> CollectorRegistry:
     found = CollectorRegistry(auto_describe=False)
     if multiprocess():
         path = os.environ[MULTIPROCESS_ENV]
-        _reap_dead_processes(path)
+        reap_dead_processes(path)
         MultiProcessCollector(found, path)  # type: ignore[no-untyped-call]
     else:
         for metric in _PROCESS_METRICS:

@@ -4,6 +4,9 @@ requests served and the records stored; with two worker processes none is lost."
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -17,7 +20,7 @@ from starlette.testclient import TestClient
 
 from cavra_gql.app import create_app
 from cavra_gql.auth import AuthConfig, hash_token
-from cavra_gql.metrics import BoundedNames
+from cavra_gql.metrics import BoundedNames, reap_dead_processes
 from cavra_gql.schema.operations import outcome
 from cavra_gql.settings import Settings
 from tests import record_factory as rf
@@ -244,3 +247,20 @@ def test_two_worker_processes_report_every_request_on_every_scrape(
             assert requests(samples, "graphql", "Count", "ok") == sent
             assert value(samples, "cavra_gql_db_pool_size") == 10  # 5 per process, summed
     assert list(temp.iterdir()) == []  # the metric files went with the server
+
+
+def test_pool_gauges_of_killed_workers_leave_the_sums(tmp_path: Path) -> None:
+    dead = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    gone, alive = int(dead.stdout), os.getpid()
+    for pid in (gone, alive):
+        (tmp_path / f"gauge_livesum_{pid}.db").write_bytes(b"")
+        (tmp_path / f"counter_{pid}.db").write_bytes(b"")
+    reap_dead_processes(str(tmp_path))
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
+        [f"counter_{gone}.db", f"counter_{alive}.db", f"gauge_livesum_{alive}.db"]
+    )  # a dead worker's counts stay counted; only its live gauges go
