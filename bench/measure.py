@@ -282,19 +282,22 @@ class Server:
 def serve(command: Sequence[str], port: int, env: dict[str, str], health: str) -> Iterator[Server]:
     """Run a server subprocess (from the repository root) until the block ends."""
     log = open(os.devnull, "wb")  # noqa: SIM115  (closed in finally)
+    # A file, not a pipe nobody reads: the server logs a line per request to stderr.
+    errors = tempfile.TemporaryFile()  # noqa: SIM115  (closed in finally)
     process = subprocess.Popen(
         list(command),
         cwd=REPO,
         env={**os.environ, **env, "PYTHONUNBUFFERED": "1"},
         stdout=log,
-        stderr=subprocess.PIPE,
+        stderr=errors,
     )
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 120
         while True:
             if process.poll() is not None:
-                error = process.stderr.read().decode() if process.stderr else ""
+                errors.seek(0)
+                error = errors.read().decode()
                 raise RuntimeError(f"server {command} exited:\n{error[-3000:]}")
             try:
                 if httpx.get(base + health, timeout=2).status_code == 200:
@@ -312,8 +315,7 @@ def serve(command: Sequence[str], port: int, env: dict[str, str], health: str) -
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
-        if process.stderr:
-            process.stderr.close()
+        errors.close()
         log.close()
 
 

@@ -21,7 +21,7 @@ from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.http import GraphQLHTTPResponse
 
-from cavra_gql import deadline, jsontext, media, rest
+from cavra_gql import deadline, jsontext, media, metrics, rest
 from cavra_gql.auth import Authenticator
 from cavra_gql.db import make_engine
 from cavra_gql.errors import BadInput, TimeLimitExceeded
@@ -57,9 +57,10 @@ class GraphQLApp(GraphQL[Context, None]):
     response media types (see `cavra_gql.media`): with `application/graphql-response+json`
     a request error is a 400 without `data`; `application/json` answers keep 200."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, tracer: Any = None) -> None:
         super().__init__(
-            build_schema(settings.limits), graphql_ide="graphiql" if settings.graphiql else None
+            build_schema(settings.limits, tracer=tracer),
+            graphql_ide="graphiql" if settings.graphiql else None,
         )
         self.settings = settings
 
@@ -120,6 +121,7 @@ def create_app(settings: Settings, engine: Engine | None = None) -> Starlette:
         own = engine is None
         app.state.engine = make_engine(settings.database_url) if own else engine
         deadline.install(app.state.engine)
+        app.state.metric_collectors = metrics.start(app.state.engine)
         if settings.freeze_gc:
             # Start-up objects live as long as the process: keep them out of every later
             # full collection, which otherwise shows as tail latency every few hundred
@@ -129,17 +131,26 @@ def create_app(settings: Settings, engine: Engine | None = None) -> Starlette:
         try:
             yield
         finally:
+            metrics.process_exit()
             if own:
                 app.state.engine.dispose()
 
     authenticator = Authenticator(settings.auth)  # reads the JWKS file now: fail at start-up
-    graphql = GraphQLApp(settings)
+    tracer = None
+    spans: list[Middleware] = []
+    if settings.otel:  # optional: opentelemetry is imported only when wanted
+        from cavra_gql import tracing
+
+        tracer = tracing.tracer()
+        spans.append(Middleware(tracing.RequestSpans, tracer=tracer))
+    graphql = GraphQLApp(settings, tracer)
     routes = [
         *rest.routes,
-        Route("/graphql", graphql),
-        Route("/graphql/", graphql),
+        Route("/graphql", graphql, name="graphql"),  # the name labels the request metrics
+        Route("/graphql/", graphql, name="graphql"),
+        Route("/metrics", metrics.endpoint, methods=["GET"], name="metrics"),
         Mount("/sandbox", StaticFiles(directory=sandbox_dir(), html=True), name="sandbox"),
-        Route("/", _home, methods=["GET"]),
+        Route("/", _home, methods=["GET"], name="home"),
     ]
     middleware = [
         # CORS outermost: a browser's preflight is answered before any credential check.
@@ -150,6 +161,8 @@ def create_app(settings: Settings, engine: Engine | None = None) -> Starlette:
             allow_headers=["content-type", "authorization", "x-request-id"],
             expose_headers=["x-request-id"],
         ),
+        Middleware(metrics.Observe),  # outside the Gate: its refusals are counted too
+        *spans,
         Middleware(Gate, settings=settings, authenticator=authenticator),
     ]
     return Starlette(

@@ -46,6 +46,12 @@ def _parser() -> argparse.ArgumentParser:
         " without one, reads are open and no write is accepted)",
     )
     api.add_argument("--no-graphiql", action="store_true", help="do not serve GraphiQL")
+    api.add_argument(
+        "--log-format",
+        choices=["json", "text"],
+        help="server log lines: one JSON object each, or plain text (default: "
+        "$CAVRA_GQL_LOG_FORMAT or json)",
+    )
 
     ingest = commands.add_parser("ingest", help="import CAVRA stores and exports")
     ingest.add_argument("paths", nargs="+", type=Path, metavar="PATH")
@@ -94,6 +100,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             demo=args.demo,
             workers=args.workers,
             auth_file=args.auth_file,
+            log_format=args.log_format,
         )
     except SchemaMismatch as error:  # an outdated database: the message says what to run
         print(f"cavra-gql: {error}", file=sys.stderr)
@@ -174,11 +181,21 @@ def _serve(
     demo: bool,
     workers: int,
     auth_file: Path | None = None,
+    log_format: str | None = None,
 ) -> int:
     import uvicorn
 
     from cavra_gql.app import create_app
     from cavra_gql.db import make_engine
+    from cavra_gql.logs import log_config
+    from cavra_gql.logs import log_format as chosen_format
+    from cavra_gql.metrics import multiprocess_directory
+
+    try:
+        log_setup = log_config(chosen_format(log_format))
+    except ValueError as error:  # a bad $CAVRA_GQL_LOG_FORMAT
+        print(f"cavra-gql: {error}", file=sys.stderr)
+        return 2
 
     if demo:
         from cavra_gql.demo import demo_records
@@ -200,12 +217,18 @@ def _serve(
             os.environ["CAVRA_GQL_AUTH_FILE"] = str(auth_file.resolve())
         if not settings.graphiql:
             os.environ["CAVRA_GQL_GRAPHIQL"] = "off"
-        uvicorn.run(
-            "cavra_gql.app:app_from_env", factory=True, host=host, port=port, workers=workers
-        )
+        with multiprocess_directory():  # the workers' metrics, summed by every scrape
+            uvicorn.run(
+                "cavra_gql.app:app_from_env",
+                factory=True,
+                host=host,
+                port=port,
+                workers=workers,
+                log_config=log_setup,
+            )
     else:
         app = create_app(replace(settings, freeze_gc=True))
-        uvicorn.run(app, host=host, port=port, log_level="info")
+        uvicorn.run(app, host=host, port=port, log_level="info", log_config=log_setup)
     return 0
 
 

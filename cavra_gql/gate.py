@@ -15,7 +15,7 @@ from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from cavra_gql import deadline
+from cavra_gql import deadline, logs
 from cavra_gql.auth import Authenticator, require_reader
 from cavra_gql.errors import Forbidden, Unauthenticated
 from cavra_gql.settings import Settings
@@ -53,6 +53,9 @@ class Gate:
         request_id = given if given and _REQUEST_ID.fullmatch(given) else uuid.uuid4().hex
         state = scope.setdefault("state", {})
         state["request_id"] = request_id
+        # For the log lines (logs.py). Not reset: each request is a task of its own, and the
+        # server's lines after the response (access log, uncaught errors) should carry it too.
+        logs.REQUEST_ID.set(request_id)
 
         async def send_with_id(message: Message) -> None:
             if message["type"] == "http.response.start":

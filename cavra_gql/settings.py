@@ -71,6 +71,7 @@ class Settings:
     freeze_gc: bool = False  # for long-running servers (see app.create_app)
     limits: Limits = field(default_factory=Limits)
     auth: AuthConfig = field(default_factory=AuthConfig)
+    otel: bool = False  # OpenTelemetry spans per operation (tracing.py), $CAVRA_GQL_OTEL
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: object) -> Settings:
@@ -88,6 +89,8 @@ class Settings:
         if env.get("CAVRA_GQL_GRAPHIQL", "").strip().lower() in {"0", "false", "no", "off"}:
             values["graphiql"] = False
         values["limits"] = Limits.from_env(env)
+        if env.get("CAVRA_GQL_OTEL", "").strip().lower() in {"1", "true", "yes", "on"}:
+            values["otel"] = True
         auth_file = overrides.pop("auth_file", None) or env.get("CAVRA_GQL_AUTH_FILE", "").strip()
         if auth_file:
             values["auth"] = AuthConfig.from_file(Path(str(auth_file)))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import strawberry
 from graphql import GraphQLError
@@ -29,11 +29,15 @@ from cavra_gql.schema.history import (
     rollback_drill_notification,
     rollback_drill_notifications,
 )
+from cavra_gql.schema.operations import OperationMetrics
 from cavra_gql.schema.records import RECORD_TYPES, DrillRecord
 from cavra_gql.schema.trend import TrendPoint, audit_delivery_trend_field
 from cavra_gql.schema.views import default_resolver
 from cavra_gql.schema.writes import Mutation, WriteAuditEntry, write_audit_log
 from cavra_gql.settings import Limits
+
+if TYPE_CHECKING:
+    from opentelemetry.trace import Tracer
 
 
 @strawberry.type(description="Read access to CAVRA's rollback drill notification evidence.")
@@ -95,9 +99,15 @@ class Schema(strawberry.Schema):
         return with_codes(super().execute_sync(*args, **kwargs), kwargs.get("context_value"))
 
 
-def build_schema(limits: Limits | None = None) -> Schema:
-    """The schema, with the query limits of `limits` (the defaults when None)."""
+def build_schema(limits: Limits | None = None, *, tracer: Tracer | None = None) -> Schema:
+    """The schema, with the query limits of `limits` (the defaults when None), and a span
+    per operation when given a `tracer`."""
     limits = limits or Limits()
+    traced: list[Any] = []
+    if tracer is not None:  # opentelemetry is optional: imported only when wanted
+        from cavra_gql.tracing import OperationSpan
+
+        traced.append(lambda: OperationSpan(tracer))
     # The limit rules are built once: the validation cache is keyed by the rule classes, and
     # limiters made per request would make new classes, so no document would ever hit it.
     rules = [
@@ -110,7 +120,9 @@ def build_schema(limits: Limits | None = None) -> Schema:
         types=list(RECORD_TYPES),
         config=StrawberryConfig(default_resolver=default_resolver),
         extensions=[
+            *traced,
             CloseConnection,
+            OperationMetrics,
             lambda: MaxTokensLimiter(max_token_count=limits.max_tokens),
             lambda: AddValidationRules(rules),
             # Auditors and the sandbox send the same few documents again and again.

@@ -8,7 +8,7 @@ from typing import Annotated
 import strawberry
 from strawberry.scalars import JSON
 
-from cavra_gql import writes
+from cavra_gql import metrics, writes
 from cavra_gql.auth import require_operator
 from cavra_gql.errors import BadInput
 from cavra_gql.instants import format_instant
@@ -83,6 +83,7 @@ def ingest_records(
         request_id=context.request_id,
         max_records=context.settings.limits.max_write_records,
     )
+    metrics.count_ingest(outcome)
     return IngestRecordsResult(
         accepted=outcome.accepted,
         read=outcome.read,
