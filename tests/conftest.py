@@ -27,6 +27,7 @@ TABLES = (
     "record_summary",
     "provider_summary",
     "write_audit_log",
+    "change_batches",
 )
 
 
