@@ -201,11 +201,22 @@ def _serve(
         if not settings.graphiql:
             os.environ["CAVRA_GQL_GRAPHIQL"] = "off"
         uvicorn.run(
-            "cavra_gql.app:app_from_env", factory=True, host=host, port=port, workers=workers
+            "cavra_gql.app:app_from_env",
+            factory=True,
+            host=host,
+            port=port,
+            workers=workers,
+            ws_max_size=settings.limits.max_body_bytes,  # a WebSocket message, as a body
         )
     else:
         app = create_app(replace(settings, freeze_gc=True))
-        uvicorn.run(app, host=host, port=port, log_level="info")
+        uvicorn.run(
+            app,
+            host=host,
+            port=port,
+            log_level="info",
+            ws_max_size=settings.limits.max_body_bytes,
+        )
     return 0
 
 

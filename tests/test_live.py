@@ -6,6 +6,7 @@ import asyncio
 import json
 import threading
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -13,13 +14,16 @@ from sqlalchemy import Engine
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 
 from cavra_gql.auth import AuthConfig, hash_token
+from cavra_gql.demo import demo_records
 from cavra_gql.ingest import ingest_values
 from cavra_gql.live import FellBehind, Subscriber
 from cavra_gql.queries import changes
 from cavra_gql.queries.changes import Change
 from cavra_gql.settings import Limits, Settings
 from tests import record_factory as rf
+from tests.browser import operation_text, selection_paths
 from tests.live_client import live, opened, served
+from tests.test_sandbox_operations import _leaves
 
 ADDED = """
 subscription Added($provider: String, $deliverySuccess: Boolean) {
@@ -260,3 +264,21 @@ def test_concurrent_writers_get_seqs_in_commit_order(engine: Engine) -> None:
     done.set()
     reader.join()
     assert seen == list(range(1, 46))
+
+
+def test_the_sandbox_pages_live_operations_as_it_sends_them(url: str, engine: Engine) -> None:
+    with live(url) as client:
+        client.subscribe("cards", operation_text("live-dashboard"))
+        client.subscribe("rows", operation_text("live-history"))
+        cards = client.next("cards")
+        ingest_values(engine, demo_records(datetime.now(UTC)), "demo history")
+        message = client.receive()
+        while message["id"] != "rows":  # the cards may change first
+            message = client.receive()
+        rows = message["payload"]["data"]
+        assert rows["rollbackDrillNotificationAdded"]["records"]
+        answered: set[str] = set()
+        _leaves(cards, "", answered)
+        _leaves(rows, "", answered)
+        for name in ("live-dashboard", "live-history"):
+            assert selection_paths(operation_text(name)) <= answered, name
