@@ -67,12 +67,16 @@ class Subscriber:
             raise FellBehind
         return change
 
-    def waiting(self) -> list[Change]:
-        """Take the batches waiting now, without waiting for more."""
-        taken = []
+    async def any(self) -> None:
+        """Wait until a batch comes, for consumers that need only know that something
+        changed (they take the rest with `drain`; a full queue loses them nothing)."""
+        await self._queue.get()
+
+    def drain(self) -> None:
+        """Drop the batches waiting now (and a past overflow)."""
         while not self._queue.empty():
-            taken.append(self._queue.get_nowait())
-        return taken
+            self._queue.get_nowait()
+        self.behind = False
 
 
 class ChangeFeed:

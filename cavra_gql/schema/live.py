@@ -112,10 +112,10 @@ async def _dashboard_changes(
             if figures != shown:
                 shown = figures
                 yield DashboardAnswer(dashboard)  # type: ignore[misc]
-            await subscriber.next()
+            await subscriber.any()
             # Writes that come meanwhile are taken in by the next computation.
             await asyncio.sleep(max(0.0, started + DASHBOARD_EVERY_SECONDS - time.monotonic()))
-            subscriber.waiting()
+            subscriber.drain()
 
 
 @strawberry.type(description="Live updates over graphql-transport-ws (see the README).")
