@@ -285,3 +285,11 @@ def test_the_sandbox_pages_live_operations_as_it_sends_them(url: str, engine: En
         _leaves(rows, "", answered)
         for name in ("live-dashboard", "live-history"):
             assert selection_paths(operation_text(name)) <= answered, name
+
+
+def test_subscriptions_over_http_are_refused(client: Any) -> None:
+    answer = client.post(
+        "/graphql", json={"query": "subscription { rollbackDrillNotificationAdded { seq } }"}
+    )
+    assert answer.status_code == 400
+    assert "subscriptions are not allowed" in answer.text

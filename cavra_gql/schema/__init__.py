@@ -92,6 +92,9 @@ class Schema(strawberry.Schema):
         log_unexpected(errors, getattr(context, "request_id", "-"))
 
     async def execute(self, *args: Any, **kwargs: Any) -> ExecutionResult:
+        allowed = kwargs.get("allowed_operation_types")
+        if allowed is not None:  # subscriptions go over WebSocket, not HTTP's multipart
+            kwargs["allowed_operation_types"] = set(allowed) - {OperationType.SUBSCRIPTION}
         result = await super().execute(*args, **kwargs)
         return with_codes(result, kwargs.get("context_value"))
 
