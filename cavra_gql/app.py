@@ -1,8 +1,10 @@
-"""The ASGI application: GraphQL, the REST routes, /healthz and the sandbox UI."""
+"""The ASGI application: GraphQL (subscriptions too), the REST routes, /healthz and the
+sandbox UI."""
 
 from __future__ import annotations
 
 import gc
+import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -15,20 +17,24 @@ from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
-from starlette.routing import Mount, Route
+from starlette.routing import Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.http import GraphQLHTTPResponse
+from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
+from strawberry.types.unset import UnsetType
 
 from cavra_gql import deadline, jsontext, media, metrics, rest
 from cavra_gql.auth import Authenticator
 from cavra_gql.db import make_engine
 from cavra_gql.errors import BadInput, TimeLimitExceeded
 from cavra_gql.gate import Gate
+from cavra_gql.live import ChangeFeed
 from cavra_gql.schema import build_schema
 from cavra_gql.schema.context import Context
 from cavra_gql.settings import Settings
+from cavra_gql.websocket import SocketAdapter, TransportHandler, authenticate
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 
@@ -55,14 +61,28 @@ class SubResponse(Response):
 class GraphQLApp(GraphQL[Context, None]):
     """Strawberry's ASGI app with cavra-gql's request context and GraphQL over HTTP's two
     response media types (see `cavra_gql.media`): with `application/graphql-response+json`
-    a request error is a 400 without `data`; `application/json` answers keep 200."""
+    a request error is a 400 without `data`; `application/json` answers keep 200.
 
-    def __init__(self, settings: Settings, tracer: Any = None) -> None:
+    Subscriptions speak graphql-transport-ws only (not the legacy graphql-ws), to browsers
+    only from the CORS origins (or the same origin), with credentials checked at
+    connection_init like reads over HTTP.
+    """
+
+    websocket_adapter_class = SocketAdapter
+    graphql_transport_ws_handler_class = TransportHandler
+
+    def __init__(
+        self, settings: Settings, authenticator: Authenticator, tracer: Any = None
+    ) -> None:
         super().__init__(
             build_schema(settings.limits, tracer=tracer),
             graphql_ide="graphiql" if settings.graphiql else None,
+            subscription_protocols=[GRAPHQL_TRANSPORT_WS_PROTOCOL],
+            max_subscriptions_per_connection=settings.limits.max_subscriptions_per_connection,
+            allowed_origins=settings.cors_origins,
         )
         self.settings = settings
+        self.authenticator = authenticator
 
     async def get_context(self, request: Any, response: Any) -> Context:
         engine: Engine = request.scope["app"].state.engine
@@ -72,9 +92,16 @@ class GraphQLApp(GraphQL[Context, None]):
             engine,
             request=request,
             response=response,
-            request_id=state.get("request_id", "-"),
+            # A WebSocket passes no Gate: its connection gets an id of its own.
+            request_id=state.get("request_id") or uuid.uuid4().hex,
             principal=state.get("principal"),
+            feed=request.scope["app"].state.feed,
         )
+
+    async def on_ws_connect(self, context: Context) -> UnsetType | dict[str, object] | None:
+        if self.settings.auth.enabled:
+            authenticate(self.authenticator, context)
+        return await super().on_ws_connect(context)
 
     def parse_json(self, data: str | bytes) -> Any:
         """The request body (and GET's `variables`): orjson, with nesting and huge numbers
@@ -122,6 +149,10 @@ def create_app(settings: Settings, engine: Engine | None = None) -> Starlette:
         app.state.engine = make_engine(settings.database_url) if own else engine
         deadline.install(app.state.engine)
         app.state.metric_collectors = metrics.start(app.state.engine)
+        app.state.feed = ChangeFeed(
+            app.state.engine, time_limit_seconds=settings.limits.time_limit_seconds
+        )
+        await app.state.feed.start()
         if settings.freeze_gc:
             # Start-up objects live as long as the process: keep them out of every later
             # full collection, which otherwise shows as tail latency every few hundred
@@ -132,6 +163,7 @@ def create_app(settings: Settings, engine: Engine | None = None) -> Starlette:
             yield
         finally:
             metrics.process_exit()
+            await app.state.feed.stop()
             if own:
                 app.state.engine.dispose()
 
@@ -143,12 +175,13 @@ def create_app(settings: Settings, engine: Engine | None = None) -> Starlette:
 
         tracer = tracing.tracer()
         spans.append(Middleware(tracing.RequestSpans, tracer=tracer))
-    graphql = GraphQLApp(settings, tracer)
+    graphql = GraphQLApp(settings, authenticator, tracer)
     routes = [
         *rest.routes,
         Route("/graphql", graphql, name="graphql"),  # the name labels the request metrics
         Route("/graphql/", graphql, name="graphql"),
         Route("/metrics", metrics.endpoint, methods=["GET"], name="metrics"),
+        WebSocketRoute("/graphql", graphql, name="graphql"),
         Mount("/sandbox", StaticFiles(directory=sandbox_dir(), html=True), name="sandbox"),
         Route("/", _home, methods=["GET"], name="home"),
     ]

@@ -225,10 +225,18 @@ def _serve(
                 port=port,
                 workers=workers,
                 log_config=log_setup,
+                ws_max_size=settings.limits.max_body_bytes,  # a WebSocket message, as a body
             )
     else:
         app = create_app(replace(settings, freeze_gc=True))
-        uvicorn.run(app, host=host, port=port, log_level="info", log_config=log_setup)
+        uvicorn.run(
+            app,
+            host=host,
+            port=port,
+            log_level="info",
+            log_config=log_setup,
+            ws_max_size=settings.limits.max_body_bytes,
+        )
     return 0
 
 

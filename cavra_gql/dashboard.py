@@ -148,6 +148,18 @@ class Dashboard:
     def latest(self) -> list[RecordRow]:
         return fetch_page(self.conn, self.filter, PageRequest(limit=LATEST)).rows
 
+    def load(self) -> tuple[object, ...]:
+        """Read every figure now (the connection may close after); returns them, so that
+        two loads compare equal when the dashboard shows the same."""
+        return (
+            self.counts,
+            tuple(self.acknowledgement_audit_delivery_providers),
+            tuple(self._attempts),
+            self._outstanding[0],
+            tuple(self._outstanding[1]),
+            tuple((row.session_id, row.record_json) for row in self.latest),
+        )
+
     @property
     def outstanding_acknowledgement_count(self) -> int:
         return self._outstanding[0]

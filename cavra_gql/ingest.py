@@ -18,9 +18,10 @@ from sqlalchemy import Connection, Engine
 from cavra_gql import readers
 from cavra_gql.db import lean_sorts, refresh_statistics
 from cavra_gql.errors import IngestError
+from cavra_gql.instants import now_us
 from cavra_gql.prepare import Chunk, prepare_items
 from cavra_gql.priority import WORKER_NICENESS, yield_cpu
-from cavra_gql.queries import bulk, summary_upkeep
+from cavra_gql.queries import bulk, changes, summary_upkeep
 from cavra_gql.queries.upsert import BATCH, UpsertCounts, upsert
 from cavra_gql.tally import Tally
 
@@ -107,6 +108,7 @@ def store(
     counts = UpsertCounts()
     written = summary_upkeep.HoursWritten()
     read = 0
+    pending = changes.PendingChanges(origin)
     last_report = time.monotonic()
     with engine.begin() as conn:
         with bulk.indexes_deferred(conn, bulk.worth_deferring(conn, expected)):
@@ -114,7 +116,7 @@ def store(
                 read += chunk.read
                 problems.extend(chunk.problems)
                 if not problems:  # after the first problem nothing is written, only checked
-                    counts.add(upsert(conn, chunk.batch))
+                    counts.add(upsert(conn, chunk.batch, pending))
                     if counts.tally.size() >= TALLY_ROWS_HELD:  # keep memory flat
                         summary_upkeep.write_hours(conn, counts.tally, counts.dirty_hours, written)
                         counts.tally = Tally()
@@ -125,18 +127,24 @@ def store(
             if problems:  # raising inside the transaction rolls it back
                 raise IngestError(_problem_report(origin, problems))
         with lean_sorts(conn):
-            finish(conn, counts, written)
+            finish(conn, counts, written, pending=pending)
     return Summary(origin, read, counts)
 
 
 def finish(
-    conn: Connection, counts: UpsertCounts, written: summary_upkeep.HoursWritten | None = None
+    conn: Connection,
+    counts: UpsertCounts,
+    written: summary_upkeep.HoursWritten | None = None,
+    *,
+    pending: changes.PendingChanges,
 ) -> None:
     """Bring the summaries (and, after a big write, the planner's statistics) up to date
-    in the write's own transaction."""
+    in the write's own transaction, then enter it in the change feed (last: the feed's lock
+    is held from there to the commit)."""
     summary_upkeep.apply(conn, counts.tally, counts.dirty_hours, written)
     if counts.new + counts.updated >= ANALYZE_AFTER:
         refresh_statistics(conn)
+    changes.commit(conn, pending, now_us())
 
 
 def _problem_report(origin: str, problems: list[str]) -> str:

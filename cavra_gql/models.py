@@ -1,5 +1,6 @@
 """The SQL tables: history records with their filter columns, provider sets, required routes,
-records outside the history, the hourly/daily summaries and the write audit log."""
+records outside the history, the hourly/daily summaries, the write audit log and the change
+feed."""
 
 from __future__ import annotations
 
@@ -51,6 +52,11 @@ class EvidenceRecord(SQLModel, table=True):
     route_plan_id: str | None = None
     providers_json: str = Field(sa_column=Column(Text, nullable=False))
     record_json: str = Field(sa_column=Column(Text, nullable=False))
+    # The change_batches.id of the write that stored this version of the record (0: stored
+    # before the change feed existed): live subscriptions read a write's records by it.
+    change_batch: int = Field(
+        default=0, sa_column=Column(BigInteger, nullable=False, server_default=text("0"))
+    )
 
     __table_args__ = (
         # History order, covering the common low-selectivity filters so a page scan
@@ -76,6 +82,7 @@ class EvidenceRecord(SQLModel, table=True):
         sparse("ix_evidence_records_nested_audit_id", "nested_audit_id"),
         sparse("ix_evidence_records_delivery_id", "delivery_id"),
         sparse("ix_evidence_records_cadence", "cadence", Column("created_us").desc()),
+        Index("ix_evidence_records_change_batch", "change_batch"),
         # Acknowledgements by route, for the outstanding-acknowledgement check.
         # (The kind, masks and instants ride along so the check never reads the table:
         # PostgreSQL then answers it by index-only scans.)
@@ -208,3 +215,21 @@ class WriteAuditEntry(SQLModel, table=True):
     updated: int = 0
     unchanged: int = 0
     session_ids_json: str = Field(sa_column=Column(Text, nullable=False))
+
+
+class ChangeBatch(SQLModel, table=True):
+    """One committed write that added or changed history records (the change feed).
+
+    `id` is taken when the write stores its first history record and stamps them
+    (evidence_records.change_batch); `seq` is given just before the write commits, under a
+    lock held until the commit, so that seq order is commit order and a reader that remembers
+    the last seq it read misses no write. Uncommitted batches have no seq.
+    """
+
+    __tablename__ = "change_batches"
+
+    id: int | None = Field(default=None, primary_key=True)
+    seq: int | None = Field(default=None, sa_column=Column(BigInteger, unique=True))
+    committed_us: int | None = Field(default=None, sa_column=Column(BigInteger))
+    origin: str = Field(sa_column=Column(Text, nullable=False))  # file, ingestRecords, ...
+    records: int = 0  # history records new or updated

@@ -28,6 +28,7 @@ class Limits:
     max_body_bytes: int = 1_000_000  # HTTP request body
     time_limit_seconds: float = 10.0  # per request, enforced in the database
     max_write_records: int = 1000  # records in one ingestRecords call
+    max_subscriptions_per_connection: int = 10  # open subscriptions on one WebSocket
 
     ENV: ClassVar[dict[str, str]] = {
         "max_depth": "CAVRA_GQL_MAX_DEPTH",
@@ -36,6 +37,7 @@ class Limits:
         "max_body_bytes": "CAVRA_GQL_MAX_BODY_BYTES",
         "time_limit_seconds": "CAVRA_GQL_TIME_LIMIT_SECONDS",
         "max_write_records": "CAVRA_GQL_MAX_WRITE_RECORDS",
+        "max_subscriptions_per_connection": "CAVRA_GQL_MAX_SUBSCRIPTIONS",
     }
 
     def __post_init__(self) -> None:

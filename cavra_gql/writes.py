@@ -14,6 +14,7 @@ from cavra_gql.instants import now_us
 from cavra_gql.prepare import Prepared, RecordProblem, batch_of, prepare
 from cavra_gql.principal import Principal
 from cavra_gql.queries import audit_log
+from cavra_gql.queries.changes import PendingChanges
 from cavra_gql.queries.upsert import BATCH, UpsertCounts, upsert
 
 OPERATION = "ingestRecords"
@@ -60,10 +61,10 @@ def ingest_records(
     if errors:
         return WriteOutcome(accepted=False, read=len(values), errors=errors)
     counts = UpsertCounts()
+    pending = PendingChanges(OPERATION)
     with engine.begin() as conn:
         for start in range(0, len(ready), BATCH):
-            counts.add(upsert(conn, batch_of(ready[start : start + BATCH])))
-        finish(conn, counts)
+            counts.add(upsert(conn, batch_of(ready[start : start + BATCH]), pending))
         audit_id = audit_log.record_write(
             conn,
             at_us=now_us(),
@@ -73,4 +74,5 @@ def ingest_records(
             session_ids=list(dict.fromkeys(item.session_id for item in ready)),
             counts=counts,
         )
+        finish(conn, counts, pending=pending)  # last: it enters the write in the change feed
     return WriteOutcome(True, len(values), counts, [], audit_id)

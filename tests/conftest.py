@@ -27,6 +27,7 @@ TABLES = (
     "record_summary",
     "provider_summary",
     "write_audit_log",
+    "change_batches",
 )
 
 
@@ -58,6 +59,16 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     """A URL of an empty database: a new SQLite file, or the test PostgreSQL database emptied."""
     if request.param == "sqlite":
         return f"sqlite:///{tmp_path / 'cavra.sqlite3'}"
+    return postgres_url_emptied()
+
+
+@pytest.fixture(params=[pytest.param("postgresql", marks=pytest.mark.postgres)])
+def postgres_url() -> str:
+    """The test PostgreSQL database, emptied: for tests only PostgreSQL can run."""
+    return postgres_url_emptied()
+
+
+def postgres_url_emptied() -> str:
     url = _postgres_url()
     engine = make_engine(url)
     with engine.begin() as conn:

@@ -342,9 +342,10 @@ def test_derived_rows_name_every_stored_column() -> None:
     """derive() fills rows by position: its column lists must be the tables' columns."""
     from cavra_gql import derive
     from cavra_gql.queries.tables import providers, required_routes
+    from cavra_gql.queries.upsert import RECORD_COLUMNS
 
     for names, table in (
-        (derive.HISTORY_COLUMNS, records),
+        (RECORD_COLUMNS, records),  # derive's HISTORY_COLUMNS and the write's change batch
         (derive.OTHER_COLUMNS, other_records),
         (derive.PROVIDER_COLUMNS, providers),
         (derive.ROUTE_COLUMNS, required_routes),

@@ -7,6 +7,7 @@ from __future__ import annotations
 import random
 import subprocess
 import sys
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -65,22 +66,40 @@ def plain_engine(url: str) -> Engine:
 def first_schema_database(url: str) -> None:
     engine = plain_engine(url)
     assert migrate.upgrade(engine, to=FIRST) == (None, FIRST)
-    ingest_values(engine, records(), "history")
+    store_as_first(engine)
     engine.dispose()
 
 
 def create_first_tables(engine: Engine) -> None:
-    """The tables as cavra-gql made them before it had migrations: create_all, no version."""
-    first = [table for table in SQLModel.metadata.sorted_tables if table.name != "write_audit_log"]
-    assert {table.name for table in first} == migrate.FIRST_TABLES
-    SQLModel.metadata.create_all(engine, tables=first)
+    """The tables as cavra-gql made them before it had migrations: revision FIRST's tables
+    (test_first_revision_makes_the_first_tables), no version table."""
+    migrate.upgrade(engine, to=FIRST)
+    with engine.begin() as conn:
+        conn.execute(text("DROP TABLE alembic_version"))
 
 
 def pre_migration_database(url: str) -> None:
     engine = plain_engine(url)
     create_first_tables(engine)
-    ingest_values(engine, records(), "history")
+    store_as_first(engine)
     engine.dispose()
+
+
+def store_as_first(target: Engine) -> None:
+    """records() as today's import path stores them, in tables of the first schema: imported
+    into a scratch database at head, then the columns revision FIRST has copied over."""
+    with tempfile.TemporaryDirectory() as scratch:
+        source = make_engine(f"sqlite:///{scratch}/head.sqlite3")
+        ingest_values(source, records(), "history")
+        with source.connect() as read, target.begin() as write:
+            for name, columns in sorted(migrate._first_columns().items()):
+                table = SQLModel.metadata.tables[name]
+                # Surrogate ids are left to the target (PostgreSQL's sequences must count them).
+                kept = [table.c[column] for column in sorted(columns - {"id"})]
+                found = [dict(row._mapping) for row in read.execute(select(*kept))]
+                if found:
+                    write.execute(table.insert(), found)
+        source.dispose()
 
 
 def rows(url: str) -> dict[str, list[tuple[Any, ...]]]:
@@ -88,11 +107,12 @@ def rows(url: str) -> dict[str, list[tuple[Any, ...]]]:
     engine = plain_engine(url)
     found = {}
     with engine.connect() as conn:
-        for name in sorted(migrate.FIRST_TABLES):
+        for name, columns in sorted(migrate._first_columns().items()):
             table = SQLModel.metadata.tables[name]
-            query = select(table).order_by(*table.primary_key.columns)
+            kept = [column for column in table.columns if column.name in columns]
+            query = select(*kept).order_by(*table.primary_key.columns)
             if name.endswith("_summary"):  # surrogate ids change when a bucket is recounted
-                kept = [column for column in table.columns if column.name != "id"]
+                kept = [column for column in kept if column.name != "id"]
                 query = select(*kept).order_by(*kept)
             found[name] = [tuple(row) for row in conn.execute(query)]
     engine.dispose()
@@ -158,9 +178,9 @@ def test_first_schema_database_is_refused_then_migrated_intact(
 
     upgraded = cli("migrate", "--database", empty_url)
     assert upgraded.returncode == 0, upgraded.stderr
-    assert upgraded.stdout == f"{masked(empty_url)}: schema revision 0001 -> 0004 (upgraded)\n"
+    assert upgraded.stdout == f"{masked(empty_url)}: schema revision 0001 -> 0005 (upgraded)\n"
     again = cli("migrate", "--database", empty_url)
-    assert again.stdout == f"{masked(empty_url)}: schema revision 0004 -> 0004 (already current)\n"
+    assert again.stdout == f"{masked(empty_url)}: schema revision 0005 -> 0005 (already current)\n"
 
     assert rows(empty_url) == before_rows
     engine = make_engine(empty_url)
@@ -190,12 +210,12 @@ def test_database_made_before_migrations_counts_as_first_revision(empty_url: str
 
     upgraded = cli("migrate", "--database", empty_url)
     assert upgraded.returncode == 0, upgraded.stderr
-    assert upgraded.stdout.endswith(": schema revision 0001 -> 0004 (upgraded)\n")
+    assert upgraded.stdout.endswith(": schema revision 0001 -> 0005 (upgraded)\n")
     assert rows(empty_url) == before_rows
     make_engine(empty_url).dispose()
     engine = plain_engine(empty_url)
     with engine.connect() as conn:
-        assert MigrationContext.configure(conn).get_current_heads() == ("0004",)
+        assert MigrationContext.configure(conn).get_current_heads() == ("0005",)
     engine.dispose()
 
 
@@ -232,7 +252,7 @@ def test_database_of_a_newer_cavra_gql_is_refused(empty_url: str) -> None:
 
 def test_migrate_creates_an_empty_database(empty_url: str) -> None:
     result = cli("migrate", "--database", empty_url)
-    assert result.stdout == f"{masked(empty_url)}: schema revision none -> 0004 (created)\n"
+    assert result.stdout == f"{masked(empty_url)}: schema revision none -> 0005 (created)\n"
     make_engine(empty_url).dispose()
 
 
@@ -282,6 +302,8 @@ def schema_dump(engine: Engine) -> set[tuple[Any, ...]]:
                 FROM pg_constraint WHERE connamespace = current_schema()::regnamespace
             """
         found = {tuple(row) for row in conn.exec_driver_sql(query)}
+    if engine.dialect.name == "sqlite":  # ALTER TABLE ADD COLUMN keeps other whitespace
+        found = {(kind, name, sql and " ".join(sql.split())) for kind, name, sql in found}
     found = {row for row in found if "alembic_version" not in str(row[:2])}
     assert len(found) > 20 and any("WHERE" in str(row) for row in found)
     return found
@@ -353,7 +375,7 @@ def test_revision_0003_rolls_up_what_the_import_path_rolls_up(database_url: str)
             conn.execute(delete(table).where(table.c.width_us == 0))
         command.stamp(migrate._config(conn), "0002")
         command.upgrade(migrate._config(conn), "0003")
-        command.stamp(migrate._config(conn), "head")  # 0004 changed only an index, kept
+        command.stamp(migrate._config(conn), "head")  # 0004 and 0005 made no summaries
     with engine.connect() as conn:
         for table in (record_summary, provider_summary):
             assert _whole_rows(conn, table) == whole[table.name]

@@ -16,6 +16,7 @@ from starlette.testclient import TestClient
 
 from cavra_gql import tracing
 from cavra_gql.app import GraphQLApp, create_app
+from cavra_gql.auth import Authenticator
 from cavra_gql.schema.operations import OperationMetrics
 from cavra_gql.settings import Settings
 from cavra_gql.tracing import OperationSpan
@@ -95,7 +96,8 @@ def test_failed_operations_and_rest_requests_get_their_span(traced: TestClient) 
 
 
 def test_without_otel_no_tracing_extension_is_installed(sqlite_url: str) -> None:
-    app = GraphQLApp(Settings(database_url=sqlite_url))
+    settings = Settings(database_url=sqlite_url)
+    app = GraphQLApp(settings, Authenticator(settings.auth))
     extensions = [e() for e in app.schema.extensions]  # type: ignore[operator, attr-defined]
     assert not any(isinstance(e, OperationSpan) for e in extensions)
     assert any(isinstance(e, OperationMetrics) for e in extensions)

@@ -15,6 +15,9 @@ import { createDetail } from "./components/detail.js";
 import { createHistory } from "./components/history.js";
 import { createProviderHealth } from "./components/provider-health.js";
 import { bucketFor, createTrend } from "./components/trend.js";
+import { followCards } from "./components/live-cards.js";
+import { followHistory } from "./components/live-history.js";
+import { createLive } from "./lib/live.js";
 
 const $ = (id) => document.getElementById(id);
 const form = $("filters");
@@ -40,6 +43,7 @@ async function enterSampleMode(reason) {
     source = sample;
     sampleNow = Date.parse(sample.about.now);
     document.body.classList.add("sample-mode");
+    live.stop(); // the sample does not change
     setConnection("sample", "Sample data");
     $("mode-banner-text").replaceChildren(
       h("strong", null, "The API cannot be reached, so this page shows sample data. "),
@@ -70,6 +74,7 @@ async function run(name, variables) {
       const data = await source.run(name, variables);
       setConnection("api", "Live API");
       connected = true;
+      answered();
       return data;
     } catch (error) {
       if (error.code === "UNAUTHENTICATED" || error.code === "FORBIDDEN") {
@@ -79,6 +84,7 @@ async function run(name, variables) {
       if (!(error instanceof Unreachable)) {
         setConnection("api", "Live API"); // it answered, with errors
         connected = true;
+        answered();
         if (error.code === "BAD_USER_INPUT") reportFilterError(error);
         throw error;
       }
@@ -181,6 +187,32 @@ const historyTable = createHistory($("history-table"), {
   },
 });
 
+// ---- live updates (one WebSocket; re-subscribed when the filters change) ------------------
+
+const LIVE_TEXT = { connecting: "Connecting live…", live: "Live", offline: "Offline", idle: "" };
+const live = createLive(endpoint, {
+  onState: (state) => {
+    const badge = $("live");
+    badge.dataset.state = state;
+    badge.textContent = LIVE_TEXT[state];
+    badge.hidden = state === "idle";
+  },
+});
+let following = [];
+let followed = null;
+let answered;
+// No WebSocket before the API has answered over HTTP: an unreachable one means sample mode.
+const apiAnswered = new Promise((resolve) => (answered = resolve));
+
+async function follow(variables) {
+  for (const stop of following) stop();
+  following = [];
+  followed = variables;
+  await apiAnswered;
+  if (followed !== variables || source.kind !== "api") return;
+  following = [followCards(live, cards, variables), followHistory(live, historyTable, variables)];
+}
+
 // ---- the view: URL -> controls -> requests ------------------------------------------------
 
 function showState(state) {
@@ -202,6 +234,7 @@ function loadView(state) {
     !state.bucket && !state.filters.createdAfter,
   );
   historyTable.load(run, variables);
+  follow(variables);
   if (state.record && !detail.isOpen()) detail.open({ id: state.record });
   if (!state.record && detail.isOpen()) detail.close();
 }

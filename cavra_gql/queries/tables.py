@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy import Table
 
 from cavra_gql.models import (
+    ChangeBatch,
     EvidenceRecord,
     OtherRecord,
     ProviderSummary,
@@ -21,3 +22,4 @@ record_summary: Table = RecordSummary.__table__  # type: ignore[attr-defined]
 provider_summary: Table = ProviderSummary.__table__  # type: ignore[attr-defined]
 other_records: Table = OtherRecord.__table__  # type: ignore[attr-defined]
 write_audit_log: Table = WriteAuditEntry.__table__  # type: ignore[attr-defined]
+change_batches: Table = ChangeBatch.__table__  # type: ignore[attr-defined]

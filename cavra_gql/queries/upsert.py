@@ -18,11 +18,14 @@ from cavra_gql.derive import (
     derive,
 )
 from cavra_gql.prepare import Batch
+from cavra_gql.queries.changes import PendingChanges
 from cavra_gql.queries.hours import floor_hour
 from cavra_gql.queries.tables import other_records, providers, records, required_routes
 from cavra_gql.tally import Tally
 
 BATCH = 500
+# A history row as stored: derive()'s columns, then the write's change batch.
+RECORD_COLUMNS = (*HISTORY_COLUMNS, "change_batch")
 
 
 @dataclass(slots=True)
@@ -46,8 +49,9 @@ class UpsertCounts:
         self.dirty_hours |= other.dirty_hours
 
 
-def upsert(conn: Connection, batch: Batch) -> UpsertCounts:
-    """Store a batch (from batch_of, at most BATCH records) in the open transaction."""
+def upsert(conn: Connection, batch: Batch, changes: PendingChanges) -> UpsertCounts:
+    """Store a batch (from batch_of, at most BATCH records) in the open transaction; the
+    history records it adds or replaces are stamped with the write's change batch."""
     rows = batch.history + batch.others
     ids = [row[0] for row in rows]
     stored: dict[str, tuple[str, int, bool]] = {}
@@ -82,7 +86,9 @@ def upsert(conn: Connection, batch: Batch) -> UpsertCounts:
         for table in (required_routes, providers, records, other_records):
             conn.execute(delete(table).where(table.c.session_id.in_(replaced)))
     insert_rows(conn, other_records, OTHER_COLUMNS, batch.others)
-    insert_rows(conn, records, HISTORY_COLUMNS, batch.history)
+    if batch.history:
+        stamp = changes.stamp(conn, len(batch.history))
+        insert_rows(conn, records, RECORD_COLUMNS, [(*row, stamp) for row in batch.history])
     insert_rows(conn, providers, PROVIDER_COLUMNS, batch.provider_rows)
     insert_rows(conn, required_routes, ROUTE_COLUMNS, batch.route_rows)
     return counts

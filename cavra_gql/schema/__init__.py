@@ -1,8 +1,8 @@
-"""The GraphQL schema: a query root composed of the history and dashboard fields."""
+"""The GraphQL schema: query, mutation and subscription roots composed of small field sets."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import AsyncGenerator, Iterator
 from typing import TYPE_CHECKING, Any
 
 import strawberry
@@ -18,6 +18,9 @@ from strawberry.extensions import (
 )
 from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext, ExecutionResult
+from strawberry.types.execution import PreExecutionError
+from strawberry.types.graphql import OperationType
+from strawberry.utils.aio import aclosing
 
 from cavra_gql.schema.dashboard import (
     RollbackDrillNotificationDashboard,
@@ -29,6 +32,7 @@ from cavra_gql.schema.history import (
     rollback_drill_notification,
     rollback_drill_notifications,
 )
+from cavra_gql.schema.live import Subscription
 from cavra_gql.schema.operations import OperationMetrics
 from cavra_gql.schema.records import RECORD_TYPES, DrillRecord
 from cavra_gql.schema.trend import TrendPoint, audit_delivery_trend_field
@@ -92,11 +96,33 @@ class Schema(strawberry.Schema):
         log_unexpected(errors, getattr(context, "request_id", "-"))
 
     async def execute(self, *args: Any, **kwargs: Any) -> ExecutionResult:
+        allowed = kwargs.get("allowed_operation_types")
+        if allowed is not None:  # subscriptions go over WebSocket, not HTTP's multipart
+            kwargs["allowed_operation_types"] = set(allowed) - {OperationType.SUBSCRIPTION}
         result = await super().execute(*args, **kwargs)
         return with_codes(result, kwargs.get("context_value"))
 
     def execute_sync(self, *args: Any, **kwargs: Any) -> ExecutionResult:
         return with_codes(super().execute_sync(*args, **kwargs), kwargs.get("context_value"))
+
+    async def stream(self, *args: Any, **kwargs: Any) -> Any:
+        """Over WebSocket, subscriptions only: queries and mutations go over HTTP, where the
+        gate's body and time limits apply."""
+        kwargs.setdefault("allowed_operation_types", (OperationType.SUBSCRIPTION,))
+        results = await super().stream(*args, **kwargs)
+        return _coded(results, kwargs.get("context_value"))
+
+
+async def _coded(results: Any, context: object) -> AsyncGenerator[Any, None]:
+    async with aclosing(results):
+        try:
+            async for result in results:
+                yield with_codes(result, context) if isinstance(result, ExecutionResult) else result
+        except GraphQLError as error:
+            # A syntax error (the token limit among them) leaves the parser cache's hook by
+            # exception, where Strawberry would end the operation without a word: answer it
+            # as the pre-execution error it is (the handler then closes with 4400 and why).
+            yield with_codes(PreExecutionError(data=None, errors=[error]), context)
 
 
 def build_schema(limits: Limits | None = None, *, tracer: Tracer | None = None) -> Schema:
@@ -117,6 +143,7 @@ def build_schema(limits: Limits | None = None, *, tracer: Tracer | None = None) 
     return Schema(
         query=Query,
         mutation=Mutation,
+        subscription=Subscription,
         types=list(RECORD_TYPES),
         config=StrawberryConfig(default_resolver=default_resolver),
         extensions=[

@@ -10,6 +10,7 @@ import strawberry
 from sqlalchemy import Connection, Engine
 
 from cavra_gql.db import read_connection
+from cavra_gql.live import ChangeFeed
 from cavra_gql.principal import Principal
 from cavra_gql.settings import Settings
 
@@ -22,6 +23,8 @@ class Context:
     response: Any = None
     request_id: str = "-"
     principal: Principal | None = None  # None: an anonymous caller
+    feed: ChangeFeed | None = None  # the process's live updates (subscriptions)
+    connection_params: dict[str, Any] | None = None  # graphql-transport-ws connection_init
     _connection: Connection | None = field(default=None, repr=False)
 
     @property

@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 
 from graphql import GraphQLError
+from strawberry.schema.exceptions import InvalidOperationTypeError
 from strawberry.types import ExecutionResult
 
 from cavra_gql.errors import CavraError
@@ -22,7 +23,9 @@ MASKED_MESSAGE = "Unexpected error."
 def unexpected(error: GraphQLError) -> bool:
     """An error nobody raised on purpose: not ours, not graphql-core's."""
     original = error.original_error
-    return original is not None and not isinstance(original, CavraError | GraphQLError)
+    # InvalidOperationTypeError: a query or mutation sent over WebSocket (subscriptions only).
+    expected = CavraError | GraphQLError | InvalidOperationTypeError
+    return original is not None and not isinstance(original, expected)
 
 
 def code_of(error: GraphQLError) -> str:

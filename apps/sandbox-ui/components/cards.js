@@ -164,23 +164,24 @@ function render(root, data) {
 /** The cards component; `load(run, variables)` asks the server and renders. */
 export function createCards(root, { loader, provenance, describe }) {
   const section = loader(root, { busyText: "Loading the dashboard…" });
+  const show = (dashboard) => {
+    render(section.content, dashboard);
+    provenance.replaceChildren(
+      ...describe(
+        h(
+          "time",
+          { "data-field": `${ROOT}.generatedAt`, datetime: dashboard.generatedAt },
+          when(dashboard.generatedAt, { seconds: true }),
+        ),
+      ),
+    );
+  };
   const load = (run, variables) =>
     section.run(
       () => run(OPERATION, variables),
-      (data) => {
-        const dashboard = data[ROOT];
-        render(section.content, dashboard);
-        provenance.replaceChildren(
-          ...describe(
-            h(
-              "time",
-              { "data-field": `${ROOT}.generatedAt`, datetime: dashboard.generatedAt },
-              when(dashboard.generatedAt, { seconds: true }),
-            ),
-          ),
-        );
-      },
+      (data) => show(data[ROOT]),
       () => load(run, variables),
     );
-  return { load };
+  // `show` also takes the live dashboard (components/live-cards.js): the same figures.
+  return { load, show };
 }

@@ -231,6 +231,31 @@ export function createHistory(root, { loader, counter, open }) {
     );
   };
 
+  /** A write's rows, live: new ones on top, replaced ones redrawn in place; then the total. */
+  function prepend(items) {
+    const current = state;
+    if (!current || !items.length) return;
+    const shown = new Map([...body.rows].map((r) => [r.dataset.id, r]));
+    const fresh = [];
+    for (const item of items) {
+      const drawn = row(item, open);
+      if (shown.has(item.id)) shown.get(item.id).replaceWith(drawn);
+      else fresh.push(drawn);
+    }
+    for (const drawn of fresh) drawn.classList.add("live-new");
+    body.prepend(...fresh);
+    if (!table.isConnected) section.content.replaceChildren(table, footer);
+    showCount();
+    current
+      .run(OPERATION, { ...current.variables, limit: 0 })
+      .then((data) => {
+        if (current !== state) return;
+        state.total = data[ROOT].total;
+        showCount();
+      })
+      .catch(() => {}); // the count stays as it was; the rows are shown
+  }
+
   more.addEventListener("click", async () => {
     const current = state;
     more.disabled = true;
@@ -253,5 +278,5 @@ export function createHistory(root, { loader, counter, open }) {
     }
   });
 
-  return { load };
+  return { load, prepend };
 }

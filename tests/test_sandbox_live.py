@@ -1,0 +1,64 @@
+"""The sandbox UI, live, in headless Chromium against a real `cavra-gql api`: records written
+while the page is open show up at the top of the history and in the cards, without a reload."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from cavra_gql.db import make_engine
+from cavra_gql.ingest import ingest_values
+from tests import record_factory as rf
+from tests.server import running_api
+from tests.test_sandbox_ui import OpenPage, browser, open_page  # noqa: F401  (fixtures)
+
+pytestmark = pytest.mark.browser
+
+
+def _delivery(session_id: str, minute: int, failed: bool) -> Any:
+    return rf.connector_delivery(
+        session_id=session_id,
+        created_at=f"2026-12-01T10:{minute:02d}:00Z",
+        providers=["splunk"],
+        failed_providers=["splunk"] if failed else [],
+    )
+
+
+def test_written_records_appear_live(tmp_path: Path, open_page: OpenPage) -> None:  # noqa: F811
+    url = f"sqlite:///{tmp_path / 'live.sqlite3'}"
+    engine = make_engine(url)
+    ingest_values(engine, [_delivery(f"old-{n}", n, False) for n in range(3)], "before")
+    try:
+        with running_api(url) as base:
+            page = open_page(base + "/sandbox/")
+            page.page.wait_for_selector('#live[data-state="live"]', timeout=20_000)
+            assert page.row_ids() == ["old-2", "old-1", "old-0"]
+            assert page.cards()["deliveries"][0] == 3
+            page.page.evaluate("window.notReloaded = true")
+
+            ingest_values(
+                engine, [_delivery("new-1", 30, True), _delivery("new-2", 31, False)], "x"
+            )
+            page.page.wait_for_function(
+                """() => document.querySelector('#card-deliveries').dataset.value === '5'
+                    && document.querySelector('#history-table tbody tr').dataset.id === 'new-2'
+                    && document.querySelector('#history-total').textContent === '5'""",
+                timeout=20_000,
+            )
+            assert page.row_ids() == ["new-2", "new-1", "old-2", "old-1", "old-0"]
+            assert page.cards()["failed-delivery"][0] == 1
+
+            ingest_values(engine, [_delivery("old-1", 1, True)], "an update")  # now failed
+            page.page.wait_for_function(
+                "() => document.querySelector('#card-failed-delivery').dataset.value === '2'",
+                timeout=20_000,
+            )
+            assert page.row_ids() == ["new-2", "new-1", "old-2", "old-1", "old-0"], "no twice"
+            status = page.page.text_content('#history-table tr[data-id="old-1"] .status-cell')
+            assert status is not None and "delivery_failed" in status.replace(" ", "_")
+            assert page.page.evaluate("window.notReloaded") is True
+            assert page.errors == []
+    finally:
+        engine.dispose()
