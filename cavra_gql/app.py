@@ -21,7 +21,7 @@ from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.http import GraphQLHTTPResponse
 
-from cavra_gql import deadline, jsontext, media, rest
+from cavra_gql import deadline, jsontext, media, rest, rest_export
 from cavra_gql.auth import Authenticator
 from cavra_gql.db import make_engine
 from cavra_gql.errors import BadInput, TimeLimitExceeded
@@ -136,6 +136,7 @@ def create_app(settings: Settings, engine: Engine | None = None) -> Starlette:
     graphql = GraphQLApp(settings)
     routes = [
         *rest.routes,
+        *rest_export.routes(settings),
         Route("/graphql", graphql),
         Route("/graphql/", graphql),
         Mount("/sandbox", StaticFiles(directory=sandbox_dir(), html=True), name="sandbox"),
