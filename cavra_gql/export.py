@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import os
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -14,7 +14,7 @@ from sqlalchemy import Engine, Row
 
 from cavra_gql import manifest
 from cavra_gql.db import read_connection
-from cavra_gql.export_formats import CSV_COLUMNS, guard_cell
+from cavra_gql.export_formats import CSV_COLUMNS, GUARDED
 from cavra_gql.instants import format_instant, now_us
 from cavra_gql.queries.export import stream_history
 from cavra_gql.queries.filters import HistoryFilter
@@ -25,29 +25,34 @@ def _flag(value: bool | None) -> str:
     return "" if value is None else "true" if value else "false"
 
 
-def csv_cells(row: Row[Any]) -> list[str]:
+def csv_cells(row: Sequence[Any]) -> list[str]:
+    """The cells of a row before its `record`, guarded against formulas (by position: the
+    export query's columns are in CSV order, and a Row reads far faster as a tuple)."""
+    (sid, kind, created_us, status, outstanding, providers, *texts, success) = row[:13]
+    alert, audit, plan_audit, delivery, cadence = row[13:18]
     cells = [
-        row.session_id,
-        row.metadata_kind,
-        format_instant(row.created_us),
-        row.status or "",
-        _flag(row.has_outstanding),
-        row.providers_json,
-        row.schedule_id or "",
-        row.event_id or "",
-        row.nested_schedule_id or "",
-        row.provider or "",
-        row.acknowledgement_state or "",
-        row.connector_delivery_source or "",
-        _flag(row.delivery_success),
-        row.alert_level or "",
-        row.audit_id or "",
-        row.nested_audit_id or "",
-        row.delivery_id or "",
-        row.cadence or "",
-        row.record_json,
+        sid,
+        kind,
+        format_instant(created_us),
+        status or "",
+        _flag(outstanding),
+        providers,
+        *(text or "" for text in texts),
+        _flag(success),
+        alert or "",
+        audit or "",
+        plan_audit or "",
+        delivery or "",
+        cadence or "",
     ]
-    return [guard_cell(cell) for cell in cells]
+    return [("'" + cell) if cell[:1] in GUARDED else cell for cell in cells]
+
+
+def record_cell(record_json: str) -> str:
+    """The `record` cell, quoted (JSON objects always hold quotes). str.replace does here what
+    csv.writer does for it, several times faster on kilobytes of JSON: a JSON object starts
+    with `{`, so the formula guard never applies."""
+    return '"' + record_json.replace('"', '""') + '"\r\n'
 
 
 @dataclass
@@ -96,12 +101,12 @@ def write_rows(rows: Iterable[Row[Any]], fmt: str, out: BinaryIO) -> Written:
             written.saw(row.created_us)
         return written
     line = _Lines()
-    writer = csv.writer(line, lineterminator="\r\n")  # RFC 4180: CRLF, quotes doubled
-    writer.writerow(CSV_COLUMNS)
+    csv.writer(line, lineterminator="\r\n").writerow(CSV_COLUMNS)  # RFC 4180: CRLF, "" for "
     written.write(out, line.text.encode("utf-8"))
+    cells = csv.writer(line, lineterminator=",")  # the record cell follows
     for row in rows:
-        writer.writerow(csv_cells(row))
-        written.write(out, line.text.encode("utf-8"))
+        cells.writerow(csv_cells(row))
+        written.write(out, (line.text + record_cell(row.record_json)).encode("utf-8"))
         written.saw(row.created_us)
     return written
 

@@ -36,7 +36,7 @@ CSV_COLUMNS = (
 # A spreadsheet runs a cell starting with one of these as a formula (CSV injection): such a
 # cell gets a leading apostrophe, and so does a cell that starts with one, so that dropping
 # one leading apostrophe always gives the value back.
-_GUARDED = ("=", "+", "-", "@", "\t", "\r", "'")
+GUARDED = frozenset("=+-@\t\r'")
 
 
 def parse_format(value: str | None, field_name: str = "format") -> str:
@@ -45,10 +45,6 @@ def parse_format(value: str | None, field_name: str = "format") -> str:
     if chosen not in MEDIA_TYPES:
         raise BadInput(field_name, f"expected ndjson or csv, got {value!r}")
     return chosen
-
-
-def guard_cell(value: str) -> str:
-    return "'" + value if value.startswith(_GUARDED) else value
 
 
 def unguard_cell(cell: str) -> str:

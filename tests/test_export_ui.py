@@ -1,10 +1,9 @@
-"""The sandbox UI's export control in headless Chromium against a real `cavra-gql api`: the
-filtered history and its manifest are downloaded, and the pair verifies."""
+"""The sandbox UI's export control in headless Chromium against a real `cavra-gql api` (the demo
+history, page served at /sandbox/): the filtered history and its manifest are
+downloaded, and the pair verifies."""
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -13,37 +12,27 @@ import httpx
 import pytest
 
 from cavra_gql.cli import main
-from tests.browser import CHROMIUM_ARGS, SANDBOX, Page, chromium_path, skip_or_fail
+from tests.browser import Page, chromium
 from tests.server import running_api
 
 pytestmark = pytest.mark.browser
 
-HISTORY_URL = "/runtime/go-pilot/rollback-drill-notifications"
-
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    path = chromium_path()
-    if path is None:
-        skip_or_fail("Chromium is not installed (apt-get install chromium)")
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        skip_or_fail("the playwright package is missing (pip install -e '.[test]')")
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=path, args=CHROMIUM_ARGS)
+    with chromium() as launched:
         yield launched
-        launched.close()
 
 
 @pytest.fixture(scope="module")
-def api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """The API over the bundled sample, serving the sandbox UI at /sandbox/."""
-    url = f"sqlite:///{tmp_path_factory.mktemp('export-ui') / 'sample.sqlite3'}"
-    command = [sys.executable, "-m", "cavra_gql.cli", "ingest", "--database", url]
-    subprocess.run([*command, str(SANDBOX / "sample-data.json")], check=True, capture_output=True)
-    with running_api(url) as base:
+def demo_api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """`cavra-gql api --demo`, serving the sandbox UI at /sandbox/ (same origin)."""
+    url = f"sqlite:///{tmp_path_factory.mktemp('export-ui') / 'demo.sqlite3'}"
+    with running_api(url, "--demo") as base:
         yield base
+
+
+HISTORY_URL = "/runtime/go-pilot/rollback-drill-notifications"
 
 
 def open_sandbox(browser: Any, url: str, *, settle: bool = True) -> tuple[Any, Page, list[Any]]:
@@ -59,11 +48,11 @@ def open_sandbox(browser: Any, url: str, *, settle: bool = True) -> tuple[Any, P
 
 @pytest.mark.parametrize("fmt", ["ndjson", "csv"])
 def test_the_export_control_downloads_a_verifiable_export(
-    fmt: str, browser: Any, api: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    fmt: str, browser: Any, demo_api: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     filters = {"provider_category": "siem", "state": "delivery_failed"}
     context, page, downloads = open_sandbox(
-        browser, f"{api}/sandbox/?providerCategory=siem&state=delivery_failed"
+        browser, f"{demo_api}/sandbox/?providerCategory=siem&state=delivery_failed"
     )
     try:
         page.page.select_option("#export-format", fmt)
@@ -85,7 +74,7 @@ def test_the_export_control_downloads_a_verifiable_export(
         assert page.errors == []
     finally:
         context.close()
-    total = httpx.get(api + HISTORY_URL, params=filters).json()["total"]
+    total = httpx.get(demo_api + HISTORY_URL, params=filters).json()["total"]
     assert total > 0
     assert f"({total:,} records)" in status and "SHA-256 checked" in status
     capsys.readouterr()
@@ -93,8 +82,8 @@ def test_the_export_control_downloads_a_verifiable_export(
     assert f": {total} records," in capsys.readouterr().out
 
 
-def test_a_refused_export_says_why(browser: Any, api: str) -> None:
-    url = f"{api}/sandbox/?createdAfter=soon"
+def test_a_refused_export_says_why(browser: Any, demo_api: str) -> None:
+    url = f"{demo_api}/sandbox/?createdAfter=soon"
     context, page, downloads = open_sandbox(browser, url, settle=False)
     try:
         page.page.wait_for_selector("#filter-error:not([hidden])")

@@ -16,6 +16,7 @@ from cavra_gql.queries.tables import records
 BATCH_SIZE = 2000
 
 c = records.c
+# In the CSV's column order: export.csv_cells reads a row by position.
 EXPORT_COLUMNS = (
     c.session_id,
     c.metadata_kind,
