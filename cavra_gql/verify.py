@@ -136,8 +136,10 @@ def _ndjson(reader: BinaryIO, found: Measured) -> None:
 
 def _rows(reader: BinaryIO) -> Iterator[list[str]]:
     text = io.TextIOWrapper(reader, encoding="utf-8", newline="")
-    yield from csv.reader(text, strict=True)
-    text.detach()
+    try:
+        yield from csv.reader(text, strict=True)
+    finally:
+        text.detach()  # the rest of the file is still to be hashed
 
 
 def _csv(reader: BinaryIO, found: Measured) -> None:

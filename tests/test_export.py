@@ -26,7 +26,7 @@ from cavra_gql.settings import Settings
 from cavra_gql.signing import KeyFileError
 from tests import filter_cases as fc
 from tests import record_factory as rf
-from tests.conftest import Loader
+from tests.conftest import Loader, StatementCounter
 
 Run = tuple[int, str, str]
 
@@ -170,6 +170,17 @@ def test_the_export_reads_one_snapshot(load: Loader, engine: Engine) -> None:
     assert seen == ["p6", "p5", "p4", "p3", "p2", "p1"]
 
 
+@pytest.mark.parametrize(("stored", "statements_run"), [(0, 1), (5, 2), (6, 3), (7, 3)])
+def test_one_statement_per_batch(
+    stored: int, statements_run: int, load: Loader, engine: Engine, statements: StatementCounter
+) -> None:
+    load([rf.notification_plan(session_id=f"p{i}") for i in range(stored)])
+    with read_connection(engine) as conn:
+        statements.reset()
+        assert len(list(stream_history(conn, HistoryFilter(), batch_size=3))) == stored
+    assert statements.count == statements_run
+
+
 def test_an_empty_export_verifies(
     load: Loader, database_url: str, tmp_path: Path, cli: Any
 ) -> None:
@@ -296,6 +307,21 @@ def test_a_removed_line_is_caught(exported: Path, cli: Any) -> None:
     assert f"record count differs: manifest {n}, file {n - 1}" in problems
     assert any(p.startswith("byte size differs") for p in problems)
     assert any(p.startswith("sha256 differs") for p in problems)
+
+
+def test_a_tampered_csv_is_caught(
+    history: list[dict[str, Any]], database_url: str, tmp_path: Path, cli: Any
+) -> None:
+    output = export_files(cli, database_url, tmp_path, name="e.csv")
+    rows = output.read_bytes().split(b"\r\n")
+    n = manifest_of(output)["record_count"]
+    output.write_bytes(b"\r\n".join(rows[:3] + rows[4:]))
+    problems = _invalid(cli, output)
+    assert f"record count differs: manifest {n}, file {n - 1}" in problems
+    output.write_bytes(b"\r\n".join(rows[:3] + [rows[3][:-1]] + rows[4:]))  # a quote dropped
+    problems = _invalid(cli, output)
+    assert any(p.startswith("not a readable CSV file: ") for p in problems), problems
+    assert problems[0].startswith("byte size differs: ")
 
 
 def test_an_edited_manifest_count_is_caught(exported: Path, cli: Any) -> None:
