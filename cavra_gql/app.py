@@ -25,7 +25,7 @@ from strawberry.http import GraphQLHTTPResponse
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from strawberry.types.unset import UnsetType
 
-from cavra_gql import deadline, jsontext, media, metrics, rest
+from cavra_gql import deadline, jsontext, media, metrics, rest, rest_export
 from cavra_gql.auth import Authenticator
 from cavra_gql.db import make_engine
 from cavra_gql.errors import BadInput, TimeLimitExceeded
@@ -178,6 +178,7 @@ def create_app(settings: Settings, engine: Engine | None = None) -> Starlette:
     graphql = GraphQLApp(settings, authenticator, tracer)
     routes = [
         *rest.routes,
+        *rest_export.routes(settings),
         Route("/graphql", graphql, name="graphql"),  # the name labels the request metrics
         Route("/graphql/", graphql, name="graphql"),
         Route("/metrics", metrics.endpoint, methods=["GET"], name="metrics"),
@@ -192,7 +193,8 @@ def create_app(settings: Settings, engine: Engine | None = None) -> Starlette:
             allow_origins=list(settings.cors_origins),
             allow_methods=["GET", "POST", "OPTIONS"],
             allow_headers=["content-type", "authorization", "x-request-id"],
-            expose_headers=["x-request-id"],
+            # The export manifest travels in a header: pages on the UI origins must read it.
+            expose_headers=["x-request-id", "x-cavra-export-manifest", "content-disposition"],
         ),
         Middleware(metrics.Observe),  # outside the Gate: its refusals are counted too
         *spans,

@@ -1,4 +1,4 @@
-"""The `cavra-gql` command: api, ingest, migrate, token and export-schema."""
+"""The `cavra-gql` command: api, ingest, migrate, token, export-schema and the export commands."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from cavra_gql import export_cli
 from cavra_gql.errors import IngestError
 
 # The heavy modules (SQLAlchemy, Strawberry, ...) are imported by the commands that use them:
@@ -66,6 +67,7 @@ def _parser() -> argparse.ArgumentParser:
 
     schema = commands.add_parser("export-schema", help="print the GraphQL schema (SDL)")
     schema.add_argument("--output", type=Path, help="write to this file instead of stdout")
+    export_cli.add_parsers(commands, database_help)
     return parser
 
 
@@ -75,6 +77,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _export_schema(args.output)
     if args.command == "token":
         return _token(args.name, args.role)
+    if args.command in export_cli.COMMANDS:
+        return export_cli.main(args)
     from cavra_gql.migrate import SchemaMismatch
     from cavra_gql.settings import Settings
 

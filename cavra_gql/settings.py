@@ -6,9 +6,12 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from cavra_gql.auth import AuthConfig
+
+if TYPE_CHECKING:
+    from cavra_gql.signing import SigningKey
 
 DEFAULT_DATABASE_URL = "sqlite:///.cavra/cavra-gql.sqlite3"
 DEFAULT_CORS_ORIGINS = ("http://127.0.0.1:5173", "http://localhost:5173")
@@ -29,6 +32,7 @@ class Limits:
     time_limit_seconds: float = 10.0  # per request, enforced in the database
     max_write_records: int = 1000  # records in one ingestRecords call
     max_subscriptions_per_connection: int = 10  # open subscriptions on one WebSocket
+    export_time_limit_seconds: float = 1800.0  # per export request (a bulk read, not a page)
 
     ENV: ClassVar[dict[str, str]] = {
         "max_depth": "CAVRA_GQL_MAX_DEPTH",
@@ -38,6 +42,7 @@ class Limits:
         "time_limit_seconds": "CAVRA_GQL_TIME_LIMIT_SECONDS",
         "max_write_records": "CAVRA_GQL_MAX_WRITE_RECORDS",
         "max_subscriptions_per_connection": "CAVRA_GQL_MAX_SUBSCRIPTIONS",
+        "export_time_limit_seconds": "CAVRA_GQL_EXPORT_TIME_LIMIT_SECONDS",
     }
 
     def __post_init__(self) -> None:
@@ -52,7 +57,7 @@ class Limits:
             raw = env.get(variable, "").strip()
             if not raw:
                 continue
-            kind = float if name == "time_limit_seconds" else int
+            kind = float if name.endswith("_seconds") else int
             try:
                 values[name] = kind(raw)
             except ValueError:
@@ -74,6 +79,7 @@ class Settings:
     limits: Limits = field(default_factory=Limits)
     auth: AuthConfig = field(default_factory=AuthConfig)
     otel: bool = False  # OpenTelemetry spans per operation (tracing.py), $CAVRA_GQL_OTEL
+    export_signing_key: SigningKey | None = None  # signs export manifests when set
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: object) -> Settings:
@@ -98,5 +104,13 @@ class Settings:
             values["auth"] = AuthConfig.from_file(Path(str(auth_file)))
         else:
             values["auth"] = AuthConfig.from_env(env)
+        key_file = (
+            overrides.pop("export_signing_key", None)
+            or env.get("CAVRA_GQL_EXPORT_SIGNING_KEY", "").strip()
+        )
+        if key_file:
+            from cavra_gql.signing import SigningKey
+
+            values["export_signing_key"] = SigningKey.from_file(Path(str(key_file)))
         values.update({key: value for key, value in overrides.items() if value is not None})
         return cls(**values)  # type: ignore[arg-type]

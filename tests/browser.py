@@ -159,6 +159,22 @@ def dead_endpoint() -> str:
     return f"http://127.0.0.1:{free_port()}/graphql"
 
 
+@contextmanager
+def chromium() -> Iterator[Any]:
+    """Headless Chromium (Debian's), skipped (or failed in CI) when it cannot run here."""
+    path = chromium_path()
+    if path is None:
+        skip_or_fail("Chromium is not installed (apt-get install chromium)")
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        skip_or_fail("the playwright package is missing (pip install -e '.[test]')")
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=path, args=CHROMIUM_ARGS)
+        yield launched
+        launched.close()
+
+
 # ---- pages --------------------------------------------------------------------------------
 
 SETTLED = """() => !!document.querySelector('#history-total')

@@ -18,17 +18,15 @@ import httpx
 import pytest
 
 from tests.browser import (
-    CHROMIUM_ARGS,
     DESKTOP,
     PHONE,
     SANDBOX,
     Page,
-    chromium_path,
+    chromium,
     component_fields,
     dead_endpoint,
     graphql,
     run_operation,
-    skip_or_fail,
     static_server,
 )
 from tests.server import free_port, running_api
@@ -70,17 +68,8 @@ TREND = f"""query($bucket: TrendBucket!, {FILTERS}) {{ auditDeliveryTrend(bucket
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    path = chromium_path()
-    if path is None:
-        skip_or_fail("Chromium is not installed (apt-get install chromium)")
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        skip_or_fail("the playwright package is missing (pip install -e '.[test]')")
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=path, args=CHROMIUM_ARGS)
+    with chromium() as launched:
         yield launched
-        launched.close()
 
 
 @pytest.fixture(scope="module")

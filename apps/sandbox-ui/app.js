@@ -1,6 +1,13 @@
 // The console: reads the view from the URL, asks the API (or, when it cannot be reached, the
 // bundled sample) for each component's operation, and keeps the URL in step with the filters.
-import { apiSource, endpointFor, saveToken, savedToken, Unreachable } from "./lib/api.js";
+import {
+  apiSource,
+  endpointFor,
+  exportUrl,
+  saveToken,
+  savedToken,
+  Unreachable,
+} from "./lib/api.js";
 import { h, loader, when } from "./lib/dom.js";
 import {
   activeCount,
@@ -12,6 +19,7 @@ import {
 } from "./lib/filters.js";
 import { createCards } from "./components/cards.js";
 import { createDetail } from "./components/detail.js";
+import { createExport } from "./components/export.js";
 import { createHistory } from "./components/history.js";
 import { createProviderHealth } from "./components/provider-health.js";
 import { bucketFor, createTrend } from "./components/trend.js";
@@ -212,6 +220,13 @@ async function follow(variables) {
   if (followed !== variables || source.kind !== "api") return;
   following = [followCards(live, cards, variables), followHistory(live, historyTable, variables)];
 }
+
+createExport($("export-form"), $("export-status"), {
+  target: (format) =>
+    source.kind === "api"
+      ? exportUrl(endpoint, variablesOf(readState(location.search).filters), format)
+      : "Exports come from the API: the bundled sample cannot be exported.",
+});
 
 // ---- the view: URL -> controls -> requests ------------------------------------------------
 

@@ -5,12 +5,13 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cached_property
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, and_, func, or_, select
+from sqlalchemy import ColumnElement, Connection, Select, and_, func, or_, select
 
 from cavra_gql import jsontext
 from cavra_gql.errors import BadInput
@@ -115,6 +116,15 @@ def fetch_page(conn: Connection, flt: HistoryFilter, request: PageRequest) -> Pa
     a filter answered from sparse indexes then sorts its matches without reading every
     match's JSON (SQLite keeps it in overflow pages, read only when the column is).
     """
+    query = page_query(flt, PageRequest(request.limit + 1, request.offset, request.after))
+    rows = [RecordRow(row) for row in conn.execute(query)]
+    return Page(rows=rows[: request.limit], has_next=len(rows) > request.limit)
+
+
+def page_query(
+    flt: HistoryFilter, request: PageRequest, columns: Sequence[ColumnElement[Any]] = ROW_COLUMNS
+) -> Select[Any]:
+    """The `columns` of up to `request.limit` matching records in history order."""
     conditions = flt.conditions()
     if request.after is not None:
         conditions.append(request.after.after_condition())
@@ -122,17 +132,15 @@ def fetch_page(conn: Connection, flt: HistoryFilter, request: PageRequest) -> Pa
         select(records.c.session_id)
         .where(*conditions)
         .order_by(*ORDER)
-        .limit(request.limit + 1)
+        .limit(request.limit)
         .offset(request.offset)
         .subquery("page_keys")
     )
-    query = (
-        select(*ROW_COLUMNS)
+    return (
+        select(*columns)
         .join_from(keys, records, records.c.session_id == keys.c.session_id)
         .order_by(*ORDER)
     )
-    rows = [RecordRow(row) for row in conn.execute(query)]
-    return Page(rows=rows[: request.limit], has_next=len(rows) > request.limit)
 
 
 def count_matches(conn: Connection, flt: HistoryFilter) -> int:

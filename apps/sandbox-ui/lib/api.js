@@ -106,3 +106,22 @@ export function apiSource(endpoint) {
     },
   };
 }
+
+const EXPORT_PATH = "/runtime/go-pilot/rollback-drill-notifications/export";
+
+/** The REST export URL of the API serving `endpoint`: GraphQL variable names become the
+ * REST query names (providerCategory -> provider_category). */
+export function exportUrl(endpoint, variables, format) {
+  const url = new URL(EXPORT_PATH, endpoint);
+  url.searchParams.set("format", format);
+  for (const [name, value] of Object.entries(variables)) {
+    url.searchParams.set(name.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`), value);
+  }
+  return url.href;
+}
+
+/** The request headers that carry the saved token, if any. */
+export function authHeaders() {
+  const token = savedToken();
+  return token ? { authorization: `Bearer ${token}` } : {};
+}
