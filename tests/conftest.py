@@ -27,6 +27,8 @@ TABLES = (
     "record_summary",
     "provider_summary",
     "write_audit_log",
+    "sync_sources",
+    "sync_records",
 )
 
 
