@@ -100,13 +100,11 @@ def _session_id_of(raw: bytes) -> str | None:
 def document_entries(data: bytes, kind: str) -> list[Entry]:
     """The records of a JSON store or array, each with the digest of its compact JSON (the
     document is parsed whole: CAVRA rewrites it whole, in session_id order)."""
-    if not data.strip():
+    if not data or data.isspace():  # isspace stops at the first other byte: no copy
         raise Incomplete("empty")
-    try:
-        value = jsontext.loads(data.decode("utf-8-sig"), limit=jsontext.DOCUMENT_DEPTH)
-    except UnicodeDecodeError as error:
-        raise Incomplete(f"not UTF-8 text at byte {error.start + 1}") from None
-    except ValueError as error:
+    try:  # parsed as bytes (the parser checks the UTF-8): no copy decoded first
+        value = jsontext.loads(data.removeprefix(readers.BOM), limit=jsontext.DOCUMENT_DEPTH)
+    except ValueError as error:  # UnicodeDecodeError too: a multi-byte character cut short
         raise Incomplete(str(error)) from None
     if kind == "store":
         items = value.get("items") if isinstance(value, dict) else None
