@@ -10,6 +10,7 @@ import threading
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import partial
+from itertools import islice
 from pathlib import Path
 
 from sqlalchemy import Connection, Engine
@@ -92,13 +93,8 @@ class _Changes:
 
 
 def _chunks(entries: Iterable[Entry]) -> Iterator[list[Entry]]:
-    chunk: list[Entry] = []
-    for entry in entries:
-        chunk.append(entry)
-        if len(chunk) >= BATCH:
-            yield chunk
-            chunk = []
-    if chunk:
+    iterator = iter(entries)
+    while chunk := list(islice(iterator, BATCH)):
         yield chunk
 
 
