@@ -69,7 +69,7 @@ def look(path: Path) -> Signature:
     newest = stat.st_mtime_ns
     with path.open("rb") as handle:
         head = handle.read(100)
-    probe = None
+    probe, counted = None, False
     if head.startswith(readers.SQLITE_HEADER):
         probe = head[24:28]  # the file change counter: every commit outside WAL mode moves it
         try:
@@ -77,9 +77,10 @@ def look(path: Path) -> Signature:
             probe += f":{wal.st_size}:{wal.st_mtime_ns}".encode()
             newest = max(newest, wal.st_mtime_ns)
         except FileNotFoundError:
-            pass
+            counted = True  # CAVRA's default (rollback journal): no tick can hide a commit
     file_id = f"{stat.st_dev}:{stat.st_ino}"
-    return Signature(stat.st_size, stat.st_mtime_ns, file_id, probe, now - newest > RACY_NS)
+    settled = counted or now - newest > RACY_NS
+    return Signature(stat.st_size, stat.st_mtime_ns, file_id, probe, settled)
 
 
 def _session_id(value: object) -> str | None:
