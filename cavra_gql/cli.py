@@ -1,9 +1,11 @@
-"""The `cavra-gql` command: api, ingest, migrate, token, export-schema and the export commands."""
+"""The `cavra-gql` command: api, ingest, sync, migrate, token, export-schema and the export
+commands."""
 
 from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import sys
 from collections.abc import Sequence
@@ -58,6 +60,20 @@ def _parser() -> argparse.ArgumentParser:
     ingest.add_argument("paths", nargs="+", type=Path, metavar="PATH")
     ingest.add_argument("--database", help=database_help)
 
+    sync = commands.add_parser(
+        "sync", help="keep the database in step with a CAVRA store while CAVRA writes it"
+    )
+    sync.add_argument(
+        "--from", dest="source", required=True, type=Path, metavar="PATH",
+        help="CAVRA's JSON metadata store, its SQLite metadata database, or an NDJSON log",
+    )  # fmt: skip
+    sync.add_argument("--follow", action="store_true", help="pass after pass until stopped")
+    sync.add_argument(
+        "--interval", type=_seconds, default=2.0, metavar="S",
+        help="seconds between passes with --follow (default: 2)",
+    )  # fmt: skip
+    sync.add_argument("--database", help=database_help)
+
     migrate = commands.add_parser("migrate", help="upgrade the database to this version's schema")
     migrate.add_argument("--database", help=database_help)
 
@@ -69,6 +85,16 @@ def _parser() -> argparse.ArgumentParser:
     schema.add_argument("--output", type=Path, help="write to this file instead of stdout")
     export_cli.add_parsers(commands, database_help)
     return parser
+
+
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not math.isfinite(value) or value <= 0:
+        raise argparse.ArgumentTypeError(f"must be a number of seconds above 0, not {text!r}")
+    return value
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -97,6 +123,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _migrate(settings)
         if args.command == "ingest":
             return _ingest(settings, args.paths)
+        if args.command == "sync":
+            return _sync(settings, args.source, follow=args.follow, interval=args.interval)
         return _serve(
             settings,
             args.host,
@@ -175,6 +203,20 @@ def _ingest(settings: Settings, paths: list[Path]) -> int:
     if failed:
         print(f"{failed} of {len(paths)} files not imported", file=sys.stderr)
     return 1 if failed else 0
+
+
+def _sync(settings: Settings, source: Path, *, follow: bool, interval: float) -> int:
+    from cavra_gql import sync
+    from cavra_gql.db import make_engine
+    from cavra_gql.priority import IMPORT_NICENESS, yield_cpu
+
+    yield_cpu(IMPORT_NICENESS)  # background work, as an import is
+    engine = make_engine(settings.database_url)
+    try:
+        follower = sync.Follower(engine, source, sync.print_progress)
+        return sync.follow(follower, interval) if follow else sync.sync_once(follower)
+    finally:
+        engine.dispose()
 
 
 def _serve(

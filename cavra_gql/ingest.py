@@ -104,30 +104,44 @@ def store(
     `expected` is about how many records the items hold, when known: an import large next
     to what is stored builds the record indexes once at the end, not row by row.
     """
+    with engine.begin() as conn:
+        return store_on(conn, items, origin, progress, workers=workers, expected=expected)
+
+
+def store_on(
+    conn: Connection,
+    items: Iterable[readers.Item],
+    origin: str,
+    progress: Progress | None = None,
+    *,
+    workers: int = 1,
+    expected: int = 0,
+) -> Summary:
+    """store() in the caller's open transaction (which a problem, raised, rolls back), so
+    the caller can write more in it: `cavra-gql sync` records what it has read."""
     problems: list[str] = []
     counts = UpsertCounts()
     written = summary_upkeep.HoursWritten()
     read = 0
     pending = changes.PendingChanges(origin)
     last_report = time.monotonic()
-    with engine.begin() as conn:
-        with bulk.indexes_deferred(conn, bulk.worth_deferring(conn, expected)):
-            for chunk in _prepared(items, workers):
-                read += chunk.read
-                problems.extend(chunk.problems)
-                if not problems:  # after the first problem nothing is written, only checked
-                    counts.add(upsert(conn, chunk.batch, pending))
-                    if counts.tally.size() >= TALLY_ROWS_HELD:  # keep memory flat
-                        summary_upkeep.write_hours(conn, counts.tally, counts.dirty_hours, written)
-                        counts.tally = Tally()
-                now = time.monotonic()
-                if progress and now - last_report >= PROGRESS_EVERY_SECONDS:
-                    progress(origin, read)
-                    last_report = now
-            if problems:  # raising inside the transaction rolls it back
-                raise IngestError(_problem_report(origin, problems))
-        with lean_sorts(conn):
-            finish(conn, counts, written, pending=pending)
+    with bulk.indexes_deferred(conn, bulk.worth_deferring(conn, expected)):
+        for chunk in _prepared(items, workers):
+            read += chunk.read
+            problems.extend(chunk.problems)
+            if not problems:  # after the first problem nothing is written, only checked
+                counts.add(upsert(conn, chunk.batch, pending))
+                if counts.tally.size() >= TALLY_ROWS_HELD:  # keep memory flat
+                    summary_upkeep.write_hours(conn, counts.tally, counts.dirty_hours, written)
+                    counts.tally = Tally()
+            now = time.monotonic()
+            if progress and now - last_report >= PROGRESS_EVERY_SECONDS:
+                progress(origin, read)
+                last_report = now
+        if problems:  # raising rolls the caller's transaction back
+            raise IngestError(_problem_report(origin, problems))
+    with lean_sorts(conn):
+        finish(conn, counts, written, pending=pending)
     return Summary(origin, read, counts)
 
 

@@ -1,12 +1,12 @@
 """The SQL tables: history records with their filter columns, provider sets, required routes,
-records outside the history, the hourly/daily summaries, the write audit log and the change
-feed."""
+records outside the history, the hourly/daily summaries, the write audit log, the change
+feed and the state of `cavra-gql sync`."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import BigInteger, Column, Index, String, Text, text
+from sqlalchemy import BigInteger, Column, Index, LargeBinary, String, Text, text
 from sqlmodel import Field, SQLModel
 
 # Ties in history order are broken by session_id in code-point (byte) order; PostgreSQL's
@@ -233,3 +233,50 @@ class ChangeBatch(SQLModel, table=True):
     committed_us: int | None = Field(default=None, sa_column=Column(BigInteger))
     origin: str = Field(sa_column=Column(Text, nullable=False))  # file, ingestRecords, ...
     records: int = 0  # history records new or updated
+
+
+def _counter() -> Any:
+    return Field(default=0, sa_column=Column(BigInteger, nullable=False))
+
+
+class SyncSource(SQLModel, table=True):
+    """A file `cavra-gql sync` follows: what it last saw of it, and what its passes did."""
+
+    __tablename__ = "sync_sources"
+
+    source: str = Field(primary_key=True)  # the file's absolute path
+    format: str | None = None  # store, array, ndjson or sqlite; set by the first pass
+    # The file as the last pass found it before reading it: a pass that finds it the same
+    # (and the last one `settled`: written long enough before it was read) reads nothing.
+    file_size: int = _counter()
+    mtime_ns: int = _counter()
+    file_id: str = ""  # device:inode, so a replaced file is told from a rewritten one
+    settled: bool = False
+    probe: bytes | None = Field(default=None, sa_column=Column(LargeBinary))
+    # store/array: digest of the whole file; ndjson: digest of samples of the bytes before
+    # `position`, which is where the first line not yet read starts (its number: lines + 1).
+    digest: bytes | None = Field(default=None, sa_column=Column(LargeBinary))
+    position: int = _counter()
+    lines: int = _counter()
+    passes: int = _counter()  # passes that read the file and committed
+    records_read: int = _counter()
+    imported_new: int = _counter()
+    imported_updated: int = _counter()
+    imported_unchanged: int = _counter()
+    deletions_seen: int = _counter()
+    last_pass_us: int | None = Field(default=None, sa_column=Column(BigInteger))
+    last_error: str | None = Field(default=None, sa_column=Column(Text))
+    last_error_us: int | None = Field(default=None, sa_column=Column(BigInteger))
+
+
+class SyncRecord(SQLModel, table=True):
+    """A record a followed file holds, by the digest of its bytes there: a record whose
+    digest is unchanged is not read again."""
+
+    __tablename__ = "sync_records"
+
+    source: str = Field(primary_key=True)
+    session_id: str = Field(sa_column=Column(SessionKey, primary_key=True))
+    fingerprint: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+
+    __table_args__ = ({"sqlite_with_rowid": False},)

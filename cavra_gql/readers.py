@@ -76,7 +76,7 @@ def read(path: Path) -> Iterator[Item]:
 
 def _read_ndjson(path: Path) -> Iterator[Item]:
     with path.open("rb") as handle:
-        for number, raw in enumerate(_lines(handle), start=1):
+        for number, raw in enumerate(lines(handle), start=1):
             if isinstance(raw, int):
                 yield f"line {number}", None, None, f"{raw} bytes: {TOO_LARGE}"
                 continue
@@ -89,7 +89,7 @@ def _read_ndjson(path: Path) -> Iterator[Item]:
 _CHUNK = 1 << 20
 
 
-def _lines(handle: BinaryIO) -> Iterator[bytes | int]:
+def lines(handle: BinaryIO) -> Iterator[bytes | int]:
     """Each line, or the size of a line over MAX_RECORD_BYTES: read past, never held."""
     while line := handle.readline(_CHUNK):
         if len(line) < _CHUNK or line.endswith(b"\n"):

@@ -28,6 +28,8 @@ TABLES = (
     "provider_summary",
     "write_audit_log",
     "change_batches",
+    "sync_sources",
+    "sync_records",
 )
 
 

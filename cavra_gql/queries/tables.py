@@ -12,6 +12,8 @@ from cavra_gql.models import (
     RecordProvider,
     RecordSummary,
     RequiredRoute,
+    SyncRecord,
+    SyncSource,
     WriteAuditEntry,
 )
 
@@ -23,3 +25,5 @@ provider_summary: Table = ProviderSummary.__table__  # type: ignore[attr-defined
 other_records: Table = OtherRecord.__table__  # type: ignore[attr-defined]
 write_audit_log: Table = WriteAuditEntry.__table__  # type: ignore[attr-defined]
 change_batches: Table = ChangeBatch.__table__  # type: ignore[attr-defined]
+sync_sources: Table = SyncSource.__table__  # type: ignore[attr-defined]
+sync_records: Table = SyncRecord.__table__  # type: ignore[attr-defined]

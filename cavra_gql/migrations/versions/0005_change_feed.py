@@ -3,7 +3,7 @@ and on each record the write that stored its current version.
 
 Revision ID: 0005
 Revises: 0004
-Create Date: 2026-12-05
+Create Date: 2026-11-28
 """
 
 from __future__ import annotations
