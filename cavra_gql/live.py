@@ -133,8 +133,8 @@ class ChangeFeed:
         """A subscription to every batch committed from now on."""
         subscriber = Subscriber(self.queue_bound)
         async with self._reading:
-            # SQLite: nobody polled while no subscription was open; start from the newest.
-            if self.last_seq is None or not (self.listens or self._subscribers):
+            # Nobody read the feed while no subscription was open: start from the newest.
+            if self.last_seq is None or not self._subscribers:
                 self.last_seq = await self.read(changes.last_seq)
             self._subscribers.add(subscriber)
         self._open.set()
@@ -162,8 +162,11 @@ class ChangeFeed:
 
     async def _catch_up(self) -> None:
         async with self._reading:
-            if self.last_seq is None:  # no subscription yet: nothing to deliver
-                self.last_seq = await self.read(changes.last_seq)
+            if not self._subscribers:
+                # Nobody to deliver to: no read at all (a process without subscriptions
+                # costs the database nothing per write); the next subscription starts from
+                # the newest batch.
+                self.last_seq = None
                 return
             while True:
                 found = await self.read(changes.changes_after, self.last_seq)

@@ -14,14 +14,16 @@ from sqlalchemy import Engine
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 
 from cavra_gql.auth import AuthConfig, hash_token
+from cavra_gql.db import make_engine
 from cavra_gql.demo import demo_records
 from cavra_gql.ingest import ingest_values
-from cavra_gql.live import FellBehind, Subscriber
+from cavra_gql.live import ChangeFeed, FellBehind, Subscriber
 from cavra_gql.queries import changes
 from cavra_gql.queries.changes import Change
 from cavra_gql.settings import Limits, Settings
 from tests import record_factory as rf
 from tests.browser import operation_text, selection_paths
+from tests.conftest import StatementCounter
 from tests.live_client import live, opened, served
 from tests.test_sandbox_operations import _leaves
 
@@ -233,6 +235,38 @@ def test_a_subscription_that_falls_behind_is_ended() -> None:
         await subscriber.any()
 
     asyncio.run(scenario())
+
+
+def test_a_process_without_subscriptions_does_not_read_the_feed(
+    database_url: str, engine: Engine
+) -> None:
+    """Writes cost an API process nothing until someone subscribes; a subscription then
+    starts at the newest batch and gets every later one."""
+    feed_engine = make_engine(database_url)
+    counter = StatementCounter(feed_engine)
+
+    async def scenario() -> None:
+        feed = ChangeFeed(feed_engine, poll_seconds=0.05)
+        await feed.start()
+        try:
+            ingest_values(engine, [_delivery("before", 1, ["splunk"], [])], "unwatched")
+            await asyncio.sleep(0.5)  # PostgreSQL: its NOTIFY has arrived by now
+            assert counter.statements == []
+            async with feed.subscribe() as subscriber:
+                ingest_values(engine, [_delivery("during", 2, ["splunk"], [])], "watched")
+                change = await asyncio.wait_for(subscriber.next(), timeout=10)
+                assert change.records == 1
+            counter.reset()
+            ingest_values(engine, [_delivery("after", 3, ["splunk"], [])], "unwatched")
+            await asyncio.sleep(0.5)
+            assert counter.statements == []
+        finally:
+            await feed.stop()
+
+    try:
+        asyncio.run(scenario())
+    finally:
+        feed_engine.dispose()
 
 
 def test_concurrent_writers_get_seqs_in_commit_order(engine: Engine) -> None:
