@@ -124,3 +124,9 @@ def record_error(conn: Connection, source: str, message: str, at_us: int) -> Non
     """Note why the last pass failed (a file never synced has no row to note it in)."""
     query = update(sync_sources).where(sync_sources.c.source == source)
     conn.execute(query.values(last_error=message, last_error_us=at_us))
+
+
+def note_pass(conn: Connection, source: str, at_us: int) -> None:
+    """A pass found the file as the last one left it (the database in step with it)."""
+    query = update(sync_sources).where(sync_sources.c.source == source)
+    conn.execute(query.values(last_pass_us=at_us))
