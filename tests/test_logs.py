@@ -64,9 +64,7 @@ def test_every_line_is_json_and_request_lines_carry_the_request_id(
     assert set(by_request) >= {generated, "rest-1", "gql-1"}
 
 
-def test_a_websocket_connections_lines_carry_its_request_id(
-    sqlite_url: str, tmp_path: Path
-) -> None:
+def test_a_websocket_connection_logs_with_its_request_id(sqlite_url: str, tmp_path: Path) -> None:
     engine = make_engine(sqlite_url)
     log = tmp_path / "server.log"
     with running_api(sqlite_url, stderr=log) as base:
