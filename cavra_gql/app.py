@@ -92,8 +92,7 @@ class GraphQLApp(GraphQL[Context, None]):
             engine,
             request=request,
             response=response,
-            # A WebSocket passes no Gate: its connection gets an id of its own.
-            request_id=state.get("request_id") or uuid.uuid4().hex,
+            request_id=state.get("request_id") or uuid.uuid4().hex,  # the Gate's
             principal=state.get("principal"),
             feed=request.scope["app"].state.feed,
         )

@@ -1,5 +1,5 @@
 """Figures a scrape reads from the database and the connection pool: records by kind, audit
-delivery health, pool state.
+delivery health, sync passes, the change feed's head, pool state.
 
 They are database-wide (the same from every API process), except the pool's, which is this
 process's. One more figure is one more function in `FIGURES`: it gets a read connection and
@@ -13,7 +13,7 @@ import threading
 from collections.abc import Callable, Iterable, Sequence
 from time import monotonic, perf_counter
 
-from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.metrics_core import Metric
 from sqlalchemy import Connection, Engine
 from sqlalchemy.pool import Pool, QueuePool
@@ -21,6 +21,7 @@ from sqlalchemy.pool import Pool, QueuePool
 from cavra_gql import kinds
 from cavra_gql.dashboard import Dashboard, HealthStatus
 from cavra_gql.db import read_connection
+from cavra_gql.queries import changes, sync_state
 from cavra_gql.queries.filters import HistoryFilter
 from cavra_gql.queries.kind_totals import records_by_kind
 
@@ -78,7 +79,82 @@ def audit_delivery_health(conn: Connection) -> Iterable[Metric]:
     return [overall, by_category, attempts, failures]
 
 
-FIGURES: tuple[Figures, ...] = (record_counts, audit_delivery_health)
+def sync_passes(conn: Connection) -> Iterable[Metric]:
+    """What `cavra-gql sync` did, per followed file (sync_sources: one row a file, so the
+    path itself is the label). Its counters only grow, whichever process ran the passes."""
+    source = ["source"]
+    passes = CounterMetricFamily(
+        "cavra_gql_sync_passes",
+        "Passes of `cavra-gql sync` that read the followed file and committed.",
+        labels=source,
+    )
+    read = CounterMetricFamily(
+        "cavra_gql_sync_records_read",
+        "Records sync passes read from the file (those skipped as already synced included).",
+        labels=source,
+    )
+    imported = CounterMetricFamily(
+        "cavra_gql_sync_records_imported",
+        "Records sync passes stored, by result: new, updated, or unchanged (read again and "
+        "found as stored).",
+        labels=["source", "result"],
+    )
+    deletions = CounterMetricFamily(
+        "cavra_gql_sync_deletions_seen",
+        "Records sync passes found gone from the file (they are kept in the database).",
+        labels=source,
+    )
+    last_pass = GaugeMetricFamily(
+        "cavra_gql_sync_last_pass_timestamp_seconds",
+        "When a sync pass last found the database in step with the file: a pass that read "
+        "it, or one that found it unchanged (noted at most once a minute).",
+        labels=source,
+    )
+    failed = GaugeMetricFamily(
+        "cavra_gql_sync_last_pass_failed",
+        "1 if the last sync pass over the file failed on an invalid record or file "
+        "(sync_sources.last_error says where), else 0.",
+        labels=source,
+    )
+    for row in sync_state.pass_figures(conn):
+        labels = [row.source]
+        passes.add_metric(labels, row.passes)
+        read.add_metric(labels, row.records_read)
+        for result, count in (
+            ("new", row.imported_new),
+            ("updated", row.imported_updated),
+            ("unchanged", row.imported_unchanged),
+        ):
+            imported.add_metric([row.source, result], count)
+        deletions.add_metric(labels, row.deletions_seen)
+        if row.last_pass_us is not None:
+            last_pass.add_metric(labels, row.last_pass_us / 1e6)
+        error_us = row.last_error_us
+        failed.add_metric(labels, int(error_us is not None and error_us > (row.last_pass_us or 0)))
+    return [passes, read, imported, deletions, last_pass, failed]
+
+
+def change_feed(conn: Connection) -> Iterable[Metric]:
+    """The head of the change feed. Its table keeps only a recent tail, so sums over it would
+    fall as it is pruned: only the newest batch is reported."""
+    newest = changes.newest(conn)
+    seq = GaugeMetricFamily(
+        "cavra_gql_change_feed_last_seq",
+        "The seq of the newest committed write that changed history records (one more per "
+        "such write, from any process or command; 0 before the first).",
+        value=newest[0] if newest else 0,
+    )
+    if newest is None:
+        return [seq]
+    committed = GaugeMetricFamily(
+        "cavra_gql_change_feed_last_commit_timestamp_seconds",
+        "When the newest write that changed history records committed.",
+        value=newest[1] / 1e6,
+    )
+    return [seq, committed]
+
+
+FIGURES: tuple[Figures, ...] = (record_counts, audit_delivery_health, sync_passes, change_feed)
 
 
 class DatabaseFigures:

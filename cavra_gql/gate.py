@@ -1,4 +1,5 @@
-"""The HTTP gate every request passes: request id, body size, credentials and time limit.
+"""The HTTP gate every request passes: request id, body size, credentials and time limit (and
+WebSocket connections: their request id).
 
 A pure ASGI middleware, so it costs one function call on the hot path and holds no body
 beyond the configured limit. What it decides is left in `scope["state"]` for the routes:
@@ -46,16 +47,14 @@ class Gate:
         self.authenticator = authenticator
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "websocket":
+            await self._websocket(scope, receive, send)
+            return
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        given = _header(scope, b"x-request-id")
-        request_id = given if given and _REQUEST_ID.fullmatch(given) else uuid.uuid4().hex
-        state = scope.setdefault("state", {})
-        state["request_id"] = request_id
-        # For the log lines (logs.py). Not reset: each request is a task of its own, and the
-        # server's lines after the response (access log, uncaught errors) should carry it too.
-        logs.REQUEST_ID.set(request_id)
+        request_id = _request_id(scope)
+        state = scope["state"]
 
         async def send_with_id(message: Message) -> None:
             if message["type"] == "http.response.start":
@@ -81,6 +80,21 @@ class Gate:
             return
         with deadline.limit(self.limits.time_limit_seconds):
             await self.app(scope, replay, send_with_id)
+
+    async def _websocket(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """A WebSocket connection is one request for the logs: its id is on every line logged
+        while it is served (its subscriptions' tasks inherit it) and in the handshake's
+        answer. Credentials are checked at connection_init (websocket.py), and a
+        connection lives longer than a request's time limit."""
+        request_id = _request_id(scope)
+
+        async def send_with_id(message: Message) -> None:
+            if message["type"] == "websocket.accept":
+                headers = [*message.get("headers", ()), (b"x-request-id", request_id.encode())]
+                message = {**message, "headers": headers}
+            await send(message)
+
+        await self.app(scope, receive, send_with_id)
 
     async def _bounded(
         self, scope: Scope, receive: Receive, send: Send, request_id: str
@@ -118,6 +132,18 @@ class Gate:
             return await receive()
 
         return replay
+
+
+def _request_id(scope: Scope) -> str:
+    """The client's X-Request-ID if it is a sane one, else a new id; left in the scope's state
+    and in logs.REQUEST_ID."""
+    given = _header(scope, b"x-request-id")
+    request_id = given if given and _REQUEST_ID.fullmatch(given) else uuid.uuid4().hex
+    scope.setdefault("state", {})["request_id"] = request_id
+    # For the log lines (logs.py). Not reset: each request is a task of its own, and the
+    # server's lines after the response (access log, uncaught errors) should carry it too.
+    logs.REQUEST_ID.set(request_id)
+    return request_id
 
 
 async def _too_large(send: Send, path: str, limit: int, request_id: str) -> None:

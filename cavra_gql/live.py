@@ -18,7 +18,7 @@ from typing import Any, TypeVar
 import psycopg
 from sqlalchemy import Connection, Engine
 
-from cavra_gql import deadline
+from cavra_gql import deadline, metrics
 from cavra_gql.db import read_connection
 from cavra_gql.errors import CavraError
 from cavra_gql.queries import changes
@@ -138,9 +138,11 @@ class ChangeFeed:
                 self.last_seq = await self.read(changes.last_seq)
             self._subscribers.add(subscriber)
         self._open.set()
+        metrics.SUBSCRIPTIONS.inc()
         try:
             yield subscriber
         finally:
+            metrics.SUBSCRIPTIONS.dec()
             self._subscribers.discard(subscriber)
             if not self._subscribers:
                 self._open.clear()

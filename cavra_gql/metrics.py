@@ -99,13 +99,40 @@ INGESTED_RECORDS = Counter(
     ["result"],
     registry=None,
 )
+# Live updates (per process; with several, summed over the live ones).
+SUBSCRIPTIONS = Gauge(
+    "cavra_gql_subscriptions",
+    "GraphQL subscriptions open.",
+    registry=None,
+    multiprocess_mode="livesum",
+)
+WEBSOCKETS = Gauge(
+    "cavra_gql_websocket_connections",
+    "WebSocket connections being served (their handshakes included).",
+    registry=None,
+    multiprocess_mode="livesum",
+)
+SUBSCRIPTION_EVENTS = Counter(
+    "cavra_gql_subscription_events",
+    "Events sent to subscribers, by subscription field.",
+    ["subscription"],
+    registry=None,
+)
 # Multi-process mode only (a single process reads its pool at scrape time): the sum over the
 # live API processes, each publishing its pool's state when a connection moves.
 POOL_GAUGES = {
     name: Gauge(f"cavra_gql_db_pool_{name}", text, registry=None, multiprocess_mode="livesum")
     for name, text in POOL_HELP.items()
 }
-_PROCESS_METRICS: tuple[Collector, ...] = (REQUESTS, LATENCY, INGEST_CALLS, INGESTED_RECORDS)
+_PROCESS_METRICS: tuple[Collector, ...] = (
+    REQUESTS,
+    LATENCY,
+    INGEST_CALLS,
+    INGESTED_RECORDS,
+    SUBSCRIPTIONS,
+    WEBSOCKETS,
+    SUBSCRIPTION_EVENTS,
+)
 
 
 def multiprocess() -> bool:
@@ -147,14 +174,19 @@ def route_name(scope: Scope) -> str:
 
 
 class Observe:
-    """Counts and times every HTTP request: a pure ASGI middleware, a few microseconds each."""
+    """Counts and times every HTTP request, and counts the WebSocket connections open: a pure
+    ASGI middleware, a few microseconds each."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
-            await self.app(scope, receive, send)
+            if scope["type"] == "websocket":
+                with WEBSOCKETS.track_inprogress():
+                    await self.app(scope, receive, send)
+            else:
+                await self.app(scope, receive, send)
             return
         started = perf_counter()
         status = 500  # what the server answers when the app raises before its response

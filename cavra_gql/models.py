@@ -264,6 +264,8 @@ class SyncSource(SQLModel, table=True):
     imported_updated: int = _counter()
     imported_unchanged: int = _counter()
     deletions_seen: int = _counter()
+    # When a pass last found the database in step with the file: one that read it, or (at
+    # most once a minute, sync.HEARTBEAT_SECONDS) one that found it unchanged.
     last_pass_us: int | None = Field(default=None, sa_column=Column(BigInteger))
     last_error: str | None = Field(default=None, sa_column=Column(Text))
     last_error_us: int | None = Field(default=None, sa_column=Column(BigInteger))

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from functools import partial
 from itertools import islice
 from pathlib import Path
+from time import monotonic
 
 from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import DBAPIError
@@ -26,6 +27,9 @@ from cavra_gql.queries.upsert import BATCH, UpsertCounts
 
 # Deleted records named in a pass's report; the rest are counted.
 LISTED_DELETIONS = 5
+# A pass that finds the file unchanged notes so (last_pass_us) at most this often: a follower
+# of a quiet store still shows it is alive, without a write every pass.
+HEARTBEAT_SECONDS = 60.0
 
 Lookup = Callable[[list[str]], dict[str, bytes]]
 
@@ -102,20 +106,31 @@ class Follower:
     """Passes over one file. A pass that finds the file as the last one left it (by its
     signature) reads nothing; a pass that fails is not retried until the file changes."""
 
-    def __init__(self, engine: Engine, path: Path, progress: ingest.Progress | None = None) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        path: Path,
+        progress: ingest.Progress | None = None,
+        heartbeat_seconds: float = HEARTBEAT_SECONDS,
+    ) -> None:
         self.engine, self.path, self.progress = engine, path.absolute(), progress
         self.source = str(self.path)
         with engine.connect() as conn:
             state = sync_state.load(conn, self.source)
         self.done_at = _key(state) if state.stored and state.settled else None
         self.failed_at: object = None
+        self.heartbeat_seconds = heartbeat_seconds
+        self.noted_at = monotonic()  # when last_pass_us was last written, or we started
 
     def run(self) -> PassReport | None:
         """One pass: its report, or None when it read nothing. Raises FileNotFoundError,
         Incomplete, Locked or IngestError (a record or the file invalid) and then changes
         nothing."""
         signature = fingerprints.look(self.path)
-        if signature.settled and signature.key in (self.done_at, self.failed_at):
+        if signature.settled and signature.key == self.done_at:
+            self._heartbeat()
+            return None
+        if signature.settled and signature.key == self.failed_at:
             return None
         try:
             with self.engine.begin() as conn:
@@ -128,7 +143,16 @@ class Follower:
             raise
         self.failed_at = None
         self.done_at = signature.key if signature.settled else None
+        self.noted_at = monotonic()
         return report
+
+    def _heartbeat(self) -> None:
+        """The file is as the last pass left it: say so in last_pass_us, once in a while."""
+        if monotonic() - self.noted_at < self.heartbeat_seconds:
+            return
+        with self.engine.begin() as conn:
+            sync_state.note_pass(conn, self.source, now_us())
+        self.noted_at = monotonic()
 
     def _pass(self, conn: Connection, signature: Signature) -> PassReport | None:
         state = sync_state.lock(conn, self.source)
@@ -150,7 +174,7 @@ class Follower:
                 raise Incomplete("it changed while it was read")
             whole = fingerprints.digest(data)
             if state.format == kind and state.digest == whole:  # the same bytes again
-                sync_state.save(conn, _at(state, signature), {}, ())
+                sync_state.save(conn, _at(state, signature).but(last_pass_us=now_us()), {}, ())
                 return None
             entries, full = fingerprints.document_entries(data, kind), True
             state = state.but(digest=whole)

@@ -7,10 +7,13 @@ import re
 from pathlib import Path
 
 import yaml
+from sqlalchemy import Engine
 from starlette.testclient import TestClient
 
 from cavra_gql.dashboard import HealthStatus
 from cavra_gql.metrics import OUTCOMES
+from cavra_gql.sync import Follower
+from tests import cavra_writer as cavra
 from tests import record_factory as rf
 from tests.conftest import Loader
 from tests.test_metrics import scrape
@@ -21,12 +24,18 @@ MATCHER = re.compile(r'(\w+)="([^"]*)"')
 KNOWN = {"outcome": set(OUTCOMES), "status": {status.value for status in HealthStatus}}
 
 
-def test_alert_rules_name_metrics_and_labels_a_scrape_has(client: TestClient, load: Loader) -> None:
+def test_alert_rules_name_metrics_and_labels_a_scrape_has(
+    client: TestClient, load: Loader, engine: Engine, tmp_path: Path
+) -> None:
     load([rf.connector_delivery(failed_providers=("splunk",))])
+    store = tmp_path / "evidence-metadata.json"
+    cavra.write_store(store, [cavra.record(1)])
+    assert Follower(engine, store).run() is not None  # a followed store: the sync figures
     client.get("/nope")  # some request with a non-ok outcome
     samples = scrape(client)
     rules = [r for g in yaml.safe_load(RULES.read_text())["groups"] for r in g["rules"]]
     assert any("audit_delivery_health" in rule["expr"] for rule in rules)
+    assert any("cavra_gql_sync_" in rule["expr"] for rule in rules)
     for rule in rules:
         selectors = SELECTOR.findall(rule["expr"])
         assert selectors, rule["alert"]

@@ -5,7 +5,8 @@ from __future__ import annotations
 import asyncio
 import json
 import threading
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from typing import Any
 
@@ -25,6 +26,7 @@ from tests import record_factory as rf
 from tests.browser import operation_text, selection_paths
 from tests.conftest import StatementCounter
 from tests.live_client import live, opened, served
+from tests.test_metrics import Samples, scrape, value
 from tests.test_sandbox_operations import _leaves
 
 ADDED = """
@@ -110,6 +112,43 @@ def test_the_dashboard_comes_at_once_then_after_writes_that_change_it(
         assert [r["id"] for r in second["latest"]] == ["b", "a"]
         ingest_values(engine, [_delivery("jira-2", 4, ["jira"], [])], "other provider")
         client.quiet(2.0)  # the filtered dashboard did not change: nothing sent
+
+
+def _scrape_until(base: str, done: Callable[[Samples], bool]) -> Samples:
+    deadline = time.monotonic() + 20
+    while not done(samples := scrape(base)):
+        assert time.monotonic() < deadline, samples
+        time.sleep(0.05)
+    return samples
+
+
+def test_open_connections_subscriptions_and_events_sent_are_in_the_metrics(
+    url: str, engine: Engine
+) -> None:
+    base = url.replace("ws://", "http://").removesuffix("/graphql")
+    connections, subscriptions = "cavra_gql_websocket_connections", "cavra_gql_subscriptions"
+    events = "cavra_gql_subscription_events_total"
+    added = {"subscription": "rollbackDrillNotificationAdded"}
+    cards = {"subscription": "rollbackDrillNotificationDashboardChanged"}
+    before = scrape(base)
+
+    def delta(samples: Samples, name: str, **labels: str) -> float:
+        return value(samples, name, **labels) - value(before, name, **labels)
+
+    with live(url) as client:
+        client.subscribe("rows", ADDED, {"provider": "splunk"})
+        client.subscribe("cards", DASHBOARD, {"provider": "splunk"})
+        client.next("cards")
+        _scrape_until(base, lambda s: delta(s, subscriptions) == 2)
+        ingest_values(engine, [_delivery("a", 1, ["splunk"], [])], "matching")
+        ingest_values(engine, [_delivery("b", 2, ["jira"], [])], "not matching")
+        got = {client.receive()["id"], client.receive()["id"]}
+        assert got == {"rows", "cards"}
+        opened = scrape(base)
+        assert (delta(opened, connections), delta(opened, subscriptions)) == (1, 2)
+        assert (delta(opened, events, **added), delta(opened, events, **cards)) == (1, 2)
+    closed = _scrape_until(base, lambda s: delta(s, connections) == 0)
+    assert delta(closed, subscriptions) == 0
 
 
 def test_subscriptions_per_connection_are_bounded(database_url: str) -> None:

@@ -12,10 +12,12 @@ import pytest
 
 from cavra_gql import cli, logs
 from cavra_gql.db import make_engine
+from tests.live_client import live
 from tests.server import running_api
 
 HISTORY_URL = "/runtime/go-pilot/rollback-drill-notifications"
 PAGE = {"query": "query Page { rollbackDrillNotifications { total items { id } } }"}
+CARDS = "subscription Cards { rollbackDrillNotificationDashboardChanged { deliveryCount } }"
 
 
 def test_every_line_is_json_and_request_lines_carry_the_request_id(
@@ -60,6 +62,37 @@ def test_every_line_is_json_and_request_lines_carry_the_request_id(
     assert "no such table" in graphql_lines["cavra_gql.graphql"]["exception"]
     assert graphql_lines["uvicorn.access"]["path"] == "/graphql"
     assert set(by_request) >= {generated, "rest-1", "gql-1"}
+
+
+def test_a_websocket_connection_logs_with_its_request_id(sqlite_url: str, tmp_path: Path) -> None:
+    engine = make_engine(sqlite_url)
+    log = tmp_path / "server.log"
+    with running_api(sqlite_url, stderr=log) as base:
+        url = base.replace("http://", "ws://") + "/graphql"
+        with live(url) as anonymous:  # no id given: a new one, in the handshake's answer
+            generated = anonymous.socket.response.headers["x-request-id"]
+        with live(url, headers={"X-Request-Id": "ws-1"}) as client:
+            assert client.socket.response.headers["x-request-id"] == "ws-1"
+            client.subscribe("cards", CARDS)
+            client.next("cards")
+            with engine.begin() as conn:  # the next subscription's first read fails
+                conn.exec_driver_sql("DROP TABLE evidence_records")
+            engine.dispose()
+            client.subscribe("again", CARDS)
+            failed = client.receive()
+    assert failed["payload"]["errors"][0]["extensions"]["requestId"] == "ws-1"
+    lines = [json.loads(line) for line in log.read_text(encoding="utf-8").splitlines()]
+    for line in lines:
+        if line["logger"].startswith("cavra_gql") or "WebSocket" in line["message"]:
+            assert "request_id" in line, line
+    mine = [line for line in lines if line.get("request_id") == "ws-1"]
+    [handshake] = [x["message"] for x in mine if "WebSocket" in x["message"]]
+    assert handshake.endswith('"WebSocket /graphql" [accepted]')
+    # The subscription's own task logged its failure with the connection's id.
+    [error] = [x for x in mine if x["logger"] == "cavra_gql.graphql"]
+    assert "no such table: evidence_records" in error["exception"]
+    assert generated != "ws-1"
+    assert any("[accepted]" in x["message"] for x in lines if x.get("request_id") == generated)
 
 
 def test_text_lines_carry_the_request_id_in_brackets() -> None:

@@ -8,6 +8,7 @@ import os
 import subprocess
 import sys
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -18,13 +19,18 @@ from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import Engine
 from starlette.testclient import TestClient
 
+from cavra_gql import collectors
 from cavra_gql.app import create_app
 from cavra_gql.auth import AuthConfig, hash_token
+from cavra_gql.errors import IngestError
 from cavra_gql.metrics import BoundedNames, reap_dead_processes
+from cavra_gql.queries.tables import change_batches
 from cavra_gql.schema.operations import outcome
 from cavra_gql.settings import Settings
+from cavra_gql.sync import Follower
+from tests import cavra_writer as cavra
 from tests import record_factory as rf
-from tests.conftest import Loader
+from tests.conftest import Loader, StatementCounter
 from tests.server import running_api
 
 HISTORY_URL = "/runtime/go-pilot/rollback-drill-notifications"
@@ -142,6 +148,64 @@ def test_records_by_kind_pool_and_audit_delivery_health(client: TestClient, load
     assert value(fresh, health, status="DEGRADED") == 1  # failures, but the latest succeeded
     assert value(fresh, health, status="CRITICAL") == 0
     assert value(fresh, "cavra_gql_records", kind=rf.KIND_CONNECTOR) == 2
+
+
+def test_sync_passes_and_the_change_feed_head_come_from_the_database(
+    client: TestClient, engine: Engine, tmp_path: Path, statements: StatementCounter
+) -> None:
+    [figures] = [c for c in client.app.state.metric_collectors if hasattr(c, "cache_seconds")]
+    figures.cache_seconds = 0
+    empty = scrape(client)
+    assert value(empty, "cavra_gql_change_feed_last_seq") == 0
+    assert not any(name.startswith("cavra_gql_sync_") for name, _ in empty)
+    assert not any(name.endswith("_commit_timestamp_seconds") for name, _ in empty)
+
+    good, bad = tmp_path / "good.json", tmp_path / "bad.json"
+    cavra.write_store(good, [cavra.record(1), cavra.record(2)])
+    Follower(engine, good).run()
+    cavra.write_store(good, [cavra.record(1, version=1), cavra.record(3)])
+    Follower(engine, good).run()  # 3 new, 1 updated, 2 gone
+    cavra.write_store(bad, [cavra.record(4)])
+    Follower(engine, bad).run()
+    cavra.write_store(bad, [cavra.record(4) | {"created_at": "soon"}])
+    with pytest.raises(IngestError):
+        Follower(engine, bad).run()
+    with engine.connect() as conn:
+        newest = conn.execute(
+            change_batches.select().order_by(change_batches.c.seq.desc()).limit(1)
+        ).one()
+    samples = scrape(client)
+
+    def per_source(name: str, path: Path, **labels: str) -> float:
+        found = samples.get((name, frozenset({"source": str(path), **labels}.items())))
+        assert found is not None, (name, path, labels)
+        return found
+
+    assert per_source("cavra_gql_sync_passes_total", good) == 2
+    assert per_source("cavra_gql_sync_records_read_total", good) == 4
+    imported = "cavra_gql_sync_records_imported_total"
+    assert [per_source(imported, good, result=r) for r in ("new", "updated", "unchanged")] == [
+        3,
+        1,
+        0,
+    ]
+    assert per_source("cavra_gql_sync_deletions_seen_total", good) == 1
+    assert per_source("cavra_gql_sync_last_pass_failed", good) == 0
+    assert per_source("cavra_gql_sync_passes_total", bad) == 1  # the failed one is not counted
+    assert per_source("cavra_gql_sync_last_pass_failed", bad) == 1
+    last_pass = per_source("cavra_gql_sync_last_pass_timestamp_seconds", bad)
+    assert abs(last_pass - datetime.now(UTC).timestamp()) < 600
+    # The feed's head: the newest write (the bad file's first pass), whatever is pruned.
+    assert value(samples, "cavra_gql_change_feed_last_seq") == newest.seq == 3
+    assert value(samples, "cavra_gql_change_feed_last_commit_timestamp_seconds") == (
+        newest.committed_us / 1e6
+    )
+
+    statements.reset()  # a scrape's cost: one statement each
+    with engine.connect() as conn:
+        list(collectors.sync_passes(conn))
+        list(collectors.change_feed(conn))
+    assert statements.count == 2
 
 
 @pytest.fixture

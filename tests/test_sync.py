@@ -105,6 +105,35 @@ def test_first_pass_imports_all_then_an_unchanged_file_is_not_read(
     assert state(engine, path) == after_first  # no pass read anything
 
 
+def test_passes_over_an_unchanged_file_note_the_time_at_most_once_a_heartbeat(
+    tmp_path: Path, engine: Engine
+) -> None:
+    """A follower of a quiet store shows it is alive (last_pass_us, which the sync metrics
+    and alerts read), without a write every pass."""
+    path = write(tmp_path / "store.json", "store", [record(1)])
+    age(path)
+    follower = Follower(engine, path, heartbeat_seconds=3600)
+    follower.run()
+    first = state(engine, path)
+    assert first.last_pass_us is not None
+    assert follower.run() is None
+    assert state(engine, path) == first  # within the heartbeat: nothing written
+    follower.heartbeat_seconds = 0
+    assert follower.run() is None
+    noted = state(engine, path)
+    assert noted.last_pass_us is not None and noted.last_pass_us > first.last_pass_us
+    assert noted == first.but(last_pass_us=noted.last_pass_us)  # no pass counted
+
+    write(path, "store", [record(1) | {"created_at": "soon"}])
+    age(path)
+    with pytest.raises(IngestError):
+        follower.run()
+    assert follower.run() is None  # the failed file, unchanged: no heartbeat over the error
+    failed = state(engine, path)
+    assert failed.last_error_us is not None and failed.last_pass_us == noted.last_pass_us
+    assert failed.last_error_us > failed.last_pass_us
+
+
 @pytest.mark.parametrize("layout", LAYOUTS)
 def test_a_file_written_just_now_is_checked_again_but_nothing_is_stored_twice(
     layout: str, tmp_path: Path, engine: Engine

@@ -93,6 +93,15 @@ def last_seq(conn: Connection) -> int:
     return int(conn.execute(select(func.coalesce(func.max(change_batches.c.seq), 0))).scalar_one())
 
 
+def newest(conn: Connection) -> tuple[int, int] | None:
+    """The seq and commit time of the newest committed batch (None when there is none): one
+    step down the seq index."""
+    c = change_batches.c
+    query = select(c.seq, c.committed_us).where(c.seq.is_not(None)).order_by(c.seq.desc()).limit(1)
+    row = conn.execute(query).first()
+    return None if row is None else (int(row.seq), int(row.committed_us))
+
+
 def changes_after(conn: Connection, seq: int) -> list[Change]:
     """Committed batches after `seq`, in seq order (at most READ_AT_ONCE)."""
     c = change_batches.c

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Mapping
 from dataclasses import asdict, dataclass, field, fields, replace
+from typing import Any
 
-from sqlalchemy import Connection, RowMapping, delete, insert, select, update
+from sqlalchemy import Connection, Row, RowMapping, delete, insert, select, update
 
 from cavra_gql import sqlite_transactions
 from cavra_gql.queries.tables import sync_records, sync_sources
@@ -124,3 +125,26 @@ def record_error(conn: Connection, source: str, message: str, at_us: int) -> Non
     """Note why the last pass failed (a file never synced has no row to note it in)."""
     query = update(sync_sources).where(sync_sources.c.source == source)
     conn.execute(query.values(last_error=message, last_error_us=at_us))
+
+
+def note_pass(conn: Connection, source: str, at_us: int) -> None:
+    """A pass found the file as the last one left it (the database in step with it)."""
+    query = update(sync_sources).where(sync_sources.c.source == source)
+    conn.execute(query.values(last_pass_us=at_us))
+
+
+def pass_figures(conn: Connection) -> list[Row[Any]]:
+    """Every followed file's pass counters and times, for the metrics (one small table)."""
+    c = sync_sources.c
+    query = select(
+        c.source,
+        c.passes,
+        c.records_read,
+        c.imported_new,
+        c.imported_updated,
+        c.imported_unchanged,
+        c.deletions_seen,
+        c.last_pass_us,
+        c.last_error_us,
+    ).order_by(c.source)
+    return list(conn.execute(query))

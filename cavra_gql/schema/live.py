@@ -11,6 +11,7 @@ from typing import Any
 import strawberry
 from sqlalchemy import Connection
 
+from cavra_gql import metrics
 from cavra_gql.dashboard import Dashboard
 from cavra_gql.instants import to_datetime
 from cavra_gql.live import ChangeFeed
@@ -90,6 +91,7 @@ async def _history_changes(feed: ChangeFeed, flt: HistoryFilter) -> AsyncIterato
             change = await subscriber.next()
             found = await feed.read(_history_change, flt, change)
             if found is not None:
+                metrics.SUBSCRIPTION_EVENTS.labels("rollbackDrillNotificationAdded").inc()
                 yield found
 
 
@@ -111,6 +113,9 @@ async def _dashboard_changes(
             dashboard, figures = await feed.read(_loaded_dashboard, flt)
             if figures != shown:
                 shown = figures
+                metrics.SUBSCRIPTION_EVENTS.labels(
+                    "rollbackDrillNotificationDashboardChanged"
+                ).inc()
                 yield DashboardAnswer(dashboard)  # type: ignore[misc]
             await subscriber.any()
             # Writes that come meanwhile are taken in by the next computation.
