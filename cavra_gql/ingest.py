@@ -170,7 +170,8 @@ def finish(
     # until the holder commits. Taken after the feed's advisory lock (PostgreSQL), it adds
     # no wait: writers that changed history records take turns from that lock to the commit
     # already, and every writer takes the two in the same order, so none can deadlock. A
-    # write that changed no history record takes only the row, for its commit alone.
+    # write that changed no history record takes only the row, from here to its commit (sync:
+    # past saving its state, a few statements).
     if read:
         ingest_totals.add(
             conn, via, read=read, new=counts.new, updated=counts.updated, unchanged=counts.unchanged
