@@ -249,7 +249,9 @@ def _serve(
 
         engine = make_engine(settings.database_url)
         try:
-            summary = ingest_values(engine, demo_records(datetime.now(UTC)), "demo history")
+            summary = ingest_values(
+                engine, demo_records(datetime.now(UTC)), "demo history", via="demo"
+            )
             print(summary.line(), flush=True)
         finally:
             engine.dispose()

@@ -1,5 +1,5 @@
 """Figures a scrape reads from the database and the connection pool: records by kind, audit
-delivery health, sync passes, the change feed's head, pool state.
+delivery health, ingest counters, sync passes, the change feed's head, pool state.
 
 They are database-wide (the same from every API process), except the pool's, which is this
 process's. One more figure is one more function in `FIGURES`: it gets a read connection and
@@ -21,7 +21,7 @@ from sqlalchemy.pool import Pool, QueuePool
 from cavra_gql import kinds
 from cavra_gql.dashboard import Dashboard, HealthStatus
 from cavra_gql.db import read_connection
-from cavra_gql.queries import changes, sync_state
+from cavra_gql.queries import changes, ingest_totals, sync_state
 from cavra_gql.queries.filters import HistoryFilter
 from cavra_gql.queries.kind_totals import records_by_kind
 
@@ -77,6 +77,39 @@ def audit_delivery_health(conn: Connection) -> Iterable[Metric]:
         attempts.add_metric([health.name], health.attempts)
         failures.add_metric([health.name], health.failures)
     return [overall, by_category, attempts, failures]
+
+
+def ingested(conn: Connection) -> Iterable[Metric]:
+    """What the committed writes of every path (`via`) took in and did, from any process or
+    command (ingest_totals: one row a path; counted since the table was made)."""
+    writes = CounterMetricFamily(
+        "cavra_gql_ingested_writes",
+        "Committed writes that read at least one record, by path: file (`cavra-gql ingest`), "
+        "sync, api (ingestRecords) or demo.",
+        labels=["via"],
+    )
+    read = CounterMetricFamily(
+        "cavra_gql_ingested_records_read",
+        "Records committed writes took in, by path (sync: those changed since the file's last "
+        "pass; a record given twice in a write counts twice).",
+        labels=["via"],
+    )
+    stored = CounterMetricFamily(
+        "cavra_gql_ingested_records",
+        "Records committed writes stored, by path and result: new, updated, or unchanged "
+        "(found as stored).",
+        labels=["via", "result"],
+    )
+    for row in ingest_totals.figures(conn):
+        writes.add_metric([row.via], row.writes)
+        read.add_metric([row.via], row.records_read)
+        for result, count in (
+            ("new", row.records_new),
+            ("updated", row.records_updated),
+            ("unchanged", row.records_unchanged),
+        ):
+            stored.add_metric([row.via, result], count)
+    return [writes, read, stored]
 
 
 def sync_passes(conn: Connection) -> Iterable[Metric]:
@@ -154,7 +187,13 @@ def change_feed(conn: Connection) -> Iterable[Metric]:
     return [seq, committed]
 
 
-FIGURES: tuple[Figures, ...] = (record_counts, audit_delivery_health, sync_passes, change_feed)
+FIGURES: tuple[Figures, ...] = (
+    record_counts,
+    audit_delivery_health,
+    ingested,
+    sync_passes,
+    change_feed,
+)
 
 
 class DatabaseFigures:

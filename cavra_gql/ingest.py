@@ -21,7 +21,8 @@ from cavra_gql.errors import IngestError
 from cavra_gql.instants import now_us
 from cavra_gql.prepare import Chunk, prepare_items
 from cavra_gql.priority import WORKER_NICENESS, yield_cpu
-from cavra_gql.queries import bulk, changes, summary_upkeep
+from cavra_gql.queries import bulk, changes, ingest_totals, summary_upkeep
+from cavra_gql.queries.ingest_totals import Via
 from cavra_gql.queries.upsert import BATCH, UpsertCounts, upsert
 from cavra_gql.tally import Tally
 
@@ -98,14 +99,16 @@ def store(
     *,
     workers: int = 1,
     expected: int = 0,
+    via: Via = "file",
 ) -> Summary:
     """Validate and store every item in one transaction; any problem imports nothing.
 
     `expected` is about how many records the items hold, when known: an import large next
-    to what is stored builds the record indexes once at the end, not row by row.
+    to what is stored builds the record indexes once at the end, not row by row. `via` is
+    the write path whose ingest counters the write adds to.
     """
     with engine.begin() as conn:
-        return store_on(conn, items, origin, progress, workers=workers, expected=expected)
+        return store_on(conn, items, origin, progress, workers=workers, expected=expected, via=via)
 
 
 def store_on(
@@ -116,6 +119,7 @@ def store_on(
     *,
     workers: int = 1,
     expected: int = 0,
+    via: Via = "file",
 ) -> Summary:
     """store() in the caller's open transaction (which a problem, raised, rolls back), so
     the caller can write more in it: `cavra-gql sync` records what it has read."""
@@ -141,7 +145,7 @@ def store_on(
         if problems:  # raising rolls the caller's transaction back
             raise IngestError(_problem_report(origin, problems))
     with lean_sorts(conn):
-        finish(conn, counts, written, pending=pending)
+        finish(conn, counts, written, pending=pending, via=via, read=read)
     return Summary(origin, read, counts)
 
 
@@ -151,14 +155,27 @@ def finish(
     written: summary_upkeep.HoursWritten | None = None,
     *,
     pending: changes.PendingChanges,
+    via: Via,
+    read: int,
 ) -> None:
     """Bring the summaries (and, after a big write, the planner's statistics) up to date
-    in the write's own transaction, then enter it in the change feed (last: the feed's lock
-    is held from there to the commit)."""
+    in the write's own transaction, then enter it in the change feed and add it to the
+    ingest counters of its path (last: the feed's lock and the counter row's are held from
+    there to the commit). A write that read no record counts nothing."""
     summary_upkeep.apply(conn, counts.tally, counts.dirty_hours, written)
     if counts.new + counts.updated >= ANALYZE_AFTER:
         refresh_statistics(conn)
     changes.commit(conn, pending, now_us())
+    # The counter row of a path is one hot row: concurrent writers of that path wait for it
+    # until the holder commits. Taken after the feed's advisory lock (PostgreSQL), it adds
+    # no wait: writers that changed history records take turns from that lock to the commit
+    # already, and every writer takes the two in the same order, so none can deadlock. A
+    # write that changed no history record takes only the row, from here to its commit (sync:
+    # past saving its state, a few statements).
+    if read:
+        ingest_totals.add(
+            conn, via, read=read, new=counts.new, updated=counts.updated, unchanged=counts.unchanged
+        )
 
 
 def _problem_report(origin: str, problems: list[str]) -> str:
@@ -190,7 +207,9 @@ def _can_spawn() -> bool:
     return path is None or Path(path).is_file()
 
 
-def ingest_values(engine: Engine, values: Iterable[object], origin: str) -> Summary:
-    """Import already-parsed records (the demo history, the write mutation)."""
+def ingest_values(
+    engine: Engine, values: Iterable[object], origin: str, *, via: Via = "file"
+) -> Summary:
+    """Import already-parsed records (the demo history)."""
     items = ((f"index {index}", None, value, None) for index, value in enumerate(values))
-    return store(engine, items, origin)
+    return store(engine, items, origin, via=via)

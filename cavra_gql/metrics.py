@@ -216,7 +216,8 @@ def count_request(scope: Scope, status: int, seconds: float) -> None:
 
 
 def count_ingest(outcome: WriteOutcome) -> None:
-    """An ingestRecords call (the `cavra-gql ingest` command is another process: not here)."""
+    """An ingestRecords call, refused ones too (every path's committed writes, whichever
+    process made them, are the database-wide counters of collectors.ingested)."""
     INGEST_CALLS.labels("true" if outcome.accepted else "false").inc()
     if outcome.accepted:
         counts = outcome.counts

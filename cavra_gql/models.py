@@ -1,6 +1,6 @@
 """The SQL tables: history records with their filter columns, provider sets, required routes,
 records outside the history, the hourly/daily summaries, the write audit log, the change
-feed and the state of `cavra-gql sync`."""
+feed, the state of `cavra-gql sync` and the ingest counters."""
 
 from __future__ import annotations
 
@@ -282,3 +282,21 @@ class SyncRecord(SQLModel, table=True):
     fingerprint: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
 
     __table_args__ = ({"sqlite_with_rowid": False},)
+
+
+def _total() -> Any:
+    return Field(default=0, sa_column=Column(BigInteger, nullable=False, server_default=text("0")))
+
+
+class IngestTotal(SQLModel, table=True):
+    """What the committed writes of one path (`via`) took in and did, since the table was
+    made: only ever added to, in each write's own transaction (queries/ingest_totals.py)."""
+
+    __tablename__ = "ingest_totals"
+
+    via: str = Field(sa_column=Column(Text, primary_key=True))  # file, sync, api or demo
+    writes: int = _total()
+    records_read: int = _total()
+    records_new: int = _total()
+    records_updated: int = _total()
+    records_unchanged: int = _total()

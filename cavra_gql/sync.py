@@ -184,7 +184,7 @@ class Follower:
         )
         expected = 0 if state.stored else signature.size // ingest.TYPICAL_RECORD_BYTES
         summary = ingest.store_on(
-            conn, changes.filter(entries), self.source, self.progress, expected=expected
+            conn, changes.filter(entries), self.source, self.progress, expected=expected, via="sync"
         )
         report = PassReport(self.source, changes.read, changes.skipped, summary.counts)
         report.deleted = sorted(known.keys() - changes.seen.keys()) if full else []

@@ -74,5 +74,6 @@ def ingest_records(
             session_ids=list(dict.fromkeys(item.session_id for item in ready)),
             counts=counts,
         )
-        finish(conn, counts, pending=pending)  # last: it enters the write in the change feed
+        # last: it enters the write in the change feed and the ingest counters
+        finish(conn, counts, pending=pending, via="api", read=len(values))
     return WriteOutcome(True, len(values), counts, [], audit_id)

@@ -30,6 +30,7 @@ TABLES = (
     "change_batches",
     "sync_sources",
     "sync_records",
+    "ingest_totals",
 )
 
 

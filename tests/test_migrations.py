@@ -179,9 +179,9 @@ def test_first_schema_database_is_refused_then_migrated_intact(
 
     upgraded = cli("migrate", "--database", empty_url)
     assert upgraded.returncode == 0, upgraded.stderr
-    assert upgraded.stdout == f"{masked(empty_url)}: schema revision 0001 -> 0006 (upgraded)\n"
+    assert upgraded.stdout == f"{masked(empty_url)}: schema revision 0001 -> 0007 (upgraded)\n"
     again = cli("migrate", "--database", empty_url)
-    assert again.stdout == f"{masked(empty_url)}: schema revision 0006 -> 0006 (already current)\n"
+    assert again.stdout == f"{masked(empty_url)}: schema revision 0007 -> 0007 (already current)\n"
 
     assert rows(empty_url) == before_rows
     engine = make_engine(empty_url)
@@ -211,12 +211,12 @@ def test_database_made_before_migrations_counts_as_first_revision(empty_url: str
 
     upgraded = cli("migrate", "--database", empty_url)
     assert upgraded.returncode == 0, upgraded.stderr
-    assert upgraded.stdout.endswith(": schema revision 0001 -> 0006 (upgraded)\n")
+    assert upgraded.stdout.endswith(": schema revision 0001 -> 0007 (upgraded)\n")
     assert rows(empty_url) == before_rows
     make_engine(empty_url).dispose()
     engine = plain_engine(empty_url)
     with engine.connect() as conn:
-        assert MigrationContext.configure(conn).get_current_heads() == ("0006",)
+        assert MigrationContext.configure(conn).get_current_heads() == ("0007",)
     engine.dispose()
 
 
@@ -253,7 +253,7 @@ def test_database_of_a_newer_cavra_gql_is_refused(empty_url: str) -> None:
 
 def test_migrate_creates_an_empty_database(empty_url: str) -> None:
     result = cli("migrate", "--database", empty_url)
-    assert result.stdout == f"{masked(empty_url)}: schema revision none -> 0006 (created)\n"
+    assert result.stdout == f"{masked(empty_url)}: schema revision none -> 0007 (created)\n"
     make_engine(empty_url).dispose()
 
 
@@ -376,7 +376,8 @@ def test_revision_0003_rolls_up_what_the_import_path_rolls_up(database_url: str)
             conn.execute(delete(table).where(table.c.width_us == 0))
         command.stamp(migrate._config(conn), "0002")
         command.upgrade(migrate._config(conn), "0003")
-        # 0004 changed only an index, 0005 and 0006 added the change feed and sync's tables
+        # 0004 changed only an index, 0005 to 0007 added the change feed, sync's tables and the
+        # ingest counters
         command.stamp(migrate._config(conn), "head")
     with engine.connect() as conn:
         for table in (record_summary, provider_summary):

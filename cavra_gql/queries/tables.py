@@ -7,6 +7,7 @@ from sqlalchemy import Table
 from cavra_gql.models import (
     ChangeBatch,
     EvidenceRecord,
+    IngestTotal,
     OtherRecord,
     ProviderSummary,
     RecordProvider,
@@ -27,3 +28,4 @@ write_audit_log: Table = WriteAuditEntry.__table__  # type: ignore[attr-defined]
 change_batches: Table = ChangeBatch.__table__  # type: ignore[attr-defined]
 sync_sources: Table = SyncSource.__table__  # type: ignore[attr-defined]
 sync_records: Table = SyncRecord.__table__  # type: ignore[attr-defined]
+ingest_totals: Table = IngestTotal.__table__  # type: ignore[attr-defined]
