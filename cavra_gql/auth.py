@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from cavra_gql.errors import Forbidden, Unauthenticated
-from cavra_gql.oidc import OidcConfig, OidcVerifier
+from cavra_gql.oidc import LEEWAY_SECONDS, OidcConfig, OidcVerifier
 from cavra_gql.principal import AuthConfigError, Principal, Role
 
 
@@ -143,7 +143,8 @@ class Authenticator:
         if credential.count(".") == 2 and self._oidc is not None:
             claims = self._oidc.verify(credential)
             role = self._oidc.role(claims)
-            return Principal(str(claims.get("sub", "unknown")), role, "oidc")
+            expires_at = float(claims["exp"]) + LEEWAY_SECONDS  # the leeway `verify` allows
+            return Principal(str(claims.get("sub", "unknown")), role, "oidc", expires_at)
         digest = hashlib.sha256(credential.encode("utf-8")).digest()
         found = None
         for entry in self.config.tokens:  # compare with every entry: no early exit to time

@@ -18,6 +18,9 @@ class Principal:
     name: str
     role: Role
     via: str  # "token" or "oidc"
+    # When the credential stops being valid (Unix time; an OIDC JWT's exp and the clock
+    # leeway), None when it does not expire: a WebSocket is closed then.
+    expires_at: float | None = None
 
 
 class AuthConfigError(ValueError):

@@ -1,8 +1,11 @@
-"""GraphQL over WebSocket (graphql-transport-ws only): credentials, close codes, and the
-subscription limit's message."""
+"""GraphQL over WebSocket (graphql-transport-ws only): credentials (and their expiry), close
+codes, and the subscription limit's message."""
 
 from __future__ import annotations
 
+import asyncio
+import time
+from contextlib import suppress
 from typing import Any
 
 from graphql import GraphQLError
@@ -11,7 +14,10 @@ from strawberry.exceptions import ConnectionRejectionError
 from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
     BaseGraphQLTransportWSHandler,
 )
-from strawberry.subscriptions.protocols.graphql_transport_ws.types import SubscribeMessage
+from strawberry.subscriptions.protocols.graphql_transport_ws.types import (
+    ConnectionInitMessage,
+    SubscribeMessage,
+)
 
 from cavra_gql.auth import Authenticator, require_reader
 from cavra_gql.errors import Forbidden, Unauthenticated
@@ -58,7 +64,29 @@ class SocketAdapter(ASGIWebSocketAdapter):
 
 
 class TransportHandler(BaseGraphQLTransportWSHandler[Context, None]):
-    """Strawberry's graphql-transport-ws handler, saying what the subscription limit is."""
+    """Strawberry's graphql-transport-ws handler, saying what the subscription limit is and
+    closing the connection when its credential expires (an OIDC JWT's `exp`): a stream must
+    not outlive the token that opened it."""
+
+    _expiry: asyncio.Task[None] | None = None
+
+    async def handle_connection_init(self, message: ConnectionInitMessage) -> None:
+        await super().handle_connection_init(message)
+        principal = self.context.principal
+        if self.connection_acknowledged and principal and principal.expires_at is not None:
+            self._expiry = asyncio.create_task(self._close_at(principal.expires_at))
+
+    async def _close_at(self, expires_at: float) -> None:
+        await asyncio.sleep(max(0.0, expires_at - time.time()))
+        reason = "the JWT has expired: connect again with a new one"
+        await self.websocket.close(code=UNAUTHENTICATED, reason=reason)
+
+    async def shutdown(self) -> None:
+        if self._expiry is not None:
+            self._expiry.cancel()
+            with suppress(asyncio.CancelledError):
+                await self._expiry
+        await super().shutdown()
 
     async def handle_subscribe(self, message: SubscribeMessage) -> None:
         limit = self.max_subscriptions_per_connection

@@ -8,6 +8,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -19,6 +20,7 @@ from cavra_gql.db import make_engine
 from cavra_gql.demo import demo_records
 from cavra_gql.ingest import ingest_values
 from cavra_gql.live import ChangeFeed, FellBehind, Subscriber
+from cavra_gql.oidc import LEEWAY_SECONDS
 from cavra_gql.queries import changes
 from cavra_gql.queries.changes import Change
 from cavra_gql.settings import Limits, Settings
@@ -26,6 +28,7 @@ from tests import record_factory as rf
 from tests.browser import operation_text, selection_paths
 from tests.conftest import StatementCounter
 from tests.live_client import live, opened, served
+from tests.test_auth import AUDIENCE, ISSUER, Issuer
 from tests.test_metrics import Samples, scrape, value
 from tests.test_sandbox_operations import _leaves
 
@@ -240,6 +243,31 @@ def test_a_token_in_connection_init_or_in_the_upgrade_request_is_accepted(secure
     with live(secured, headers={"authorization": f"Bearer {OPERATOR}"}) as client:
         client.subscribe("d", DASHBOARD)
         assert "rollbackDrillNotificationDashboardChanged" in client.next("d")
+
+
+def test_a_connection_closes_when_its_jwt_expires(sqlite_url: str, tmp_path: Path) -> None:
+    """A stream must not outlive the OIDC token that opened it; a lasting one stays open."""
+    issuer = Issuer(tmp_path)
+    oidc = f'[oidc]\nissuer = "{ISSUER}"\naudience = "{AUDIENCE}"\njwks_file = "jwks.json"\n'
+    (tmp_path / "auth.toml").write_text(oidc, encoding="utf-8")
+    auth = AuthConfig.from_file(tmp_path / "auth.toml")
+    # Accepted within the clock leeway, and no longer valid two seconds later.
+    expiring = issuer.token(exp=int(time.time()) - LEEWAY_SECONDS + 2, roles=["reader"])
+    lasting = issuer.token(roles=["reader"])
+    with (
+        served(Settings(database_url=sqlite_url, auth=auth)) as url,
+        live(url, {"authorization": f"Bearer {lasting}"}) as steady,
+        live(url, {"authorization": f"Bearer {expiring}"}) as client,
+    ):
+        for connection in (client, steady):
+            connection.subscribe("d", DASHBOARD)
+            assert "rollbackDrillNotificationDashboardChanged" in connection.next("d")
+        with pytest.raises(ConnectionClosed) as closed:
+            client.receive(timeout=15)
+        assert closed.value.rcvd is not None and closed.value.rcvd.code == 4401
+        assert "expired" in closed.value.rcvd.reason
+        steady.subscribe("again", DASHBOARD)
+        assert "rollbackDrillNotificationDashboardChanged" in steady.next("again")
 
 
 def test_only_graphql_transport_ws_is_spoken(url: str) -> None:
