@@ -42,6 +42,10 @@ def _chunks(spool: BinaryIO) -> Iterator[bytes]:
 
 def routes(settings: Settings) -> list[Route]:
     def export_history(request: Request) -> Response:
+        if request.method == "HEAD":
+            # Starlette answers HEAD on every GET route; here its headers (the manifest)
+            # would cost the whole export, spooled and thrown away.
+            return Response(status_code=405, headers={"allow": "GET"})
         params = request.query_params
         fmt = parse_format(params.get("format"))
         for name in PAGING:

@@ -40,6 +40,16 @@ def saved(response: Any, folder: Path) -> tuple[Path, dict[str, Any]]:
     return path, document
 
 
+def test_head_is_refused_rather_than_running_an_export(
+    load: Loader, client: TestClient, statements: Any
+) -> None:
+    load(fc.extended_history())
+    statements.reset()
+    response = client.head(EXPORT_PATH)
+    assert (response.status_code, response.headers["allow"]) == (405, "GET")
+    assert statements.count == 0, "nothing was read"
+
+
 def test_pages_on_the_ui_origins_may_read_the_manifest_header(
     load: Loader, client: TestClient
 ) -> None:
