@@ -62,3 +62,40 @@ def test_written_records_appear_live(tmp_path: Path, open_page: OpenPage) -> Non
             assert page.errors == []
     finally:
         engine.dispose()
+
+
+def test_the_live_stream_does_not_redraw_unchanged_cards(
+    tmp_path: Path,
+    open_page: OpenPage,  # noqa: F811
+) -> None:
+    """The dashboard subscription starts by repeating the figures the page just loaded: the
+    cards stay the same elements (no flicker, no lost selection), only their time moves."""
+    url = f"sqlite:///{tmp_path / 'live.sqlite3'}"
+    engine = make_engine(url)
+    ingest_values(engine, [_delivery(f"old-{n}", n, False) for n in range(3)], "before")
+    try:
+        with running_api(url) as base:
+            page = open_page(base + "/sandbox/", settle=False)
+            # From the first script on: count card elements taken out of the page, and the
+            # times the cards' provenance (their generatedAt) was written.
+            page.page.add_init_script(
+                """
+                window.cardsRemoved = 0;
+                window.cardTimes = 0;
+                new MutationObserver((changes) => {
+                    for (const change of changes) {
+                        if (change.target.id === 'cards-provenance') window.cardTimes++;
+                        for (const node of change.removedNodes)
+                            if (node.querySelector && (node.matches('[id^=card-]')
+                                || node.querySelector('[id^=card-]'))) window.cardsRemoved++;
+                    }
+                }).observe(document, { childList: true, subtree: true });
+                """
+            )
+            page.page.reload()
+            # Written once by the page's own query, then by the live dashboard.
+            page.page.wait_for_function("() => window.cardTimes >= 2", timeout=20_000)
+            assert page.page.evaluate("window.cardsRemoved") == 0
+            assert page.cards()["deliveries"][0] == 3
+    finally:
+        engine.dispose()

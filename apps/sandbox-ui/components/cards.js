@@ -164,8 +164,16 @@ function render(root, data) {
 /** The cards component; `load(run, variables)` asks the server and renders. */
 export function createCards(root, { loader, provenance, describe }) {
   const section = loader(root, { busyText: "Loading the dashboard…" });
+  // The figures on screen: the live stream starts by repeating what the page just loaded,
+  // and redrawing equal cards would only make them flicker (and lose a reader's selection).
+  let shown = null;
   const show = (dashboard) => {
-    render(section.content, dashboard);
+    const { generatedAt, ...figures } = dashboard;
+    const key = JSON.stringify(figures);
+    if (key !== shown) {
+      render(section.content, dashboard);
+      shown = key;
+    }
     provenance.replaceChildren(
       ...describe(
         h(
@@ -176,12 +184,14 @@ export function createCards(root, { loader, provenance, describe }) {
       ),
     );
   };
-  const load = (run, variables) =>
-    section.run(
+  const load = (run, variables) => {
+    shown = null; // the section shows its busy state, not the cards
+    return section.run(
       () => run(OPERATION, variables),
       (data) => show(data[ROOT]),
       () => load(run, variables),
     );
+  };
   // `show` also takes the live dashboard (components/live-cards.js): the same figures.
   return { load, show };
 }
