@@ -29,7 +29,6 @@ def csv_cells(row: Sequence[Any]) -> list[str]:
     """The cells of a row before its `record`, guarded against formulas (by position: the
     export query's columns are in CSV order, and a Row reads far faster as a tuple)."""
     (sid, kind, created_us, status, outstanding, providers, *texts, success) = row[:13]
-    alert, audit, plan_audit, delivery, cadence = row[13:18]
     cells = [
         sid,
         kind,
@@ -39,11 +38,7 @@ def csv_cells(row: Sequence[Any]) -> list[str]:
         providers,
         *(text or "" for text in texts),
         _flag(success),
-        alert or "",
-        audit or "",
-        plan_audit or "",
-        delivery or "",
-        cadence or "",
+        *(text or "" for text in row[13:18]),
     ]
     return [("'" + cell) if cell[:1] in GUARDED else cell for cell in cells]
 

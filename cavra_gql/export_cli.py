@@ -7,6 +7,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from cavra_gql.export_formats import FORMATS  # light: the parser is built at every start
+
 COMMANDS = ("export", "verify-export", "export-key")
 # SPEC §3's filters as command-line options (--schedule-id, ...), in SPEC order.
 FILTER_HELP = {
@@ -39,7 +41,7 @@ def add_parsers(commands: Any, database_help: str) -> None:
     )
     export.add_argument("--output", type=Path, required=True, metavar="FILE")
     export.add_argument(
-        "--format", choices=["ndjson", "csv"], help="default: csv for a .csv FILE, else ndjson"
+        "--format", choices=FORMATS, help="default: csv for a .csv FILE, else ndjson"
     )
     export.add_argument("--manifest", type=Path, help="default: FILE.manifest.json")
     export.add_argument("--database", help=database_help)

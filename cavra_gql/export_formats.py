@@ -39,11 +39,11 @@ CSV_COLUMNS = (
 GUARDED = frozenset("=+-@\t\r'")
 
 
-def parse_format(value: str | None, field_name: str = "format") -> str:
+def parse_format(value: str | None) -> str:
     """`ndjson` (the default when blank) or `csv`, case-insensitive."""
     chosen = (value or "").strip().lower() or "ndjson"
     if chosen not in MEDIA_TYPES:
-        raise BadInput(field_name, f"expected ndjson or csv, got {value!r}")
+        raise BadInput("format", f"expected ndjson or csv, got {value!r}")
     return chosen
 
 

@@ -55,15 +55,20 @@ def build(
         "filters": filters_document(flt),
         "order": ORDER,
         "record_count": record_count,
-        "time_range": None
-        if oldest is None or newest is None
-        else {"oldest": format_instant(oldest), "newest": format_instant(newest)},
+        "time_range": span(oldest, newest),
         "sha256": sha256,
         "byte_size": byte_size,
     }
     if columns is not None:
         document["columns"] = list(columns)
     return document
+
+
+def span(oldest_us: int | None, newest_us: int | None) -> dict[str, str] | None:
+    """The manifest's `time_range` (verify-export rebuilds it from the file to compare)."""
+    if oldest_us is None or newest_us is None:
+        return None
+    return {"oldest": format_instant(oldest_us), "newest": format_instant(newest_us)}
 
 
 def canonical(document: dict[str, Any]) -> bytes:

@@ -15,8 +15,8 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from cavra_gql import jsontext
 from cavra_gql.export_formats import CSV_COLUMNS, FORMATS, unguard_cell
-from cavra_gql.instants import format_instant, parse_instant
-from cavra_gql.manifest import SCHEMA_VERSION, canonical
+from cavra_gql.instants import parse_instant
+from cavra_gql.manifest import SCHEMA_VERSION, canonical, span
 from cavra_gql.signing import ALGORITHM, key_id, signature_matches
 
 REQUIRED = ("format", "record_count", "time_range", "sha256", "byte_size")
@@ -95,9 +95,7 @@ class Measured:
 
     @property
     def time_range(self) -> dict[str, str] | None:
-        if self.oldest_us is None or self.newest_us is None:
-            return None
-        return {"oldest": format_instant(self.oldest_us), "newest": format_instant(self.newest_us)}
+        return span(self.oldest_us, self.newest_us)
 
 
 def measure(path: Path, fmt: str) -> Measured:
