@@ -178,16 +178,16 @@ def sqlite_entries(path: Path) -> Iterator[Entry]:
     for long). Raises Locked when the database stays locked."""
     if path.stat().st_size == 0:
         raise Incomplete("an empty file, not yet a SQLite database")
-    uri = f"{path.absolute().as_uri()}?mode=ro"
     try:
-        connection = sqlite3.connect(uri, uri=True, timeout=SQLITE_WAIT_SECONDS)
+        connection = readers.connect_read_only(path, SQLITE_WAIT_SECONDS)
     except sqlite3.Error as error:
         yield None, None, ("database", None, None, f"cannot open the SQLite database: {error}")
         return
     try:
         yield from _rows(connection)
-    except sqlite3.OperationalError as error:
-        if "locked" in str(error) or "busy" in str(error):
+    except sqlite3.Error as error:  # as readers.read reports it (a damaged file included)
+        busy = "locked" in str(error) or "busy" in str(error)
+        if isinstance(error, sqlite3.OperationalError) and busy:
             raise Locked(str(error)) from None
         problem = f"no readable evidence_metadata(payload) table: {error}"
         yield None, None, ("database", None, None, problem)

@@ -137,9 +137,14 @@ def _position(data: bytes, offset: int) -> str:
     return f"line {line} column {column} (byte {offset + 1})"
 
 
+def connect_read_only(path: Path, timeout: float = 5.0) -> sqlite3.Connection:
+    """CAVRA's SQLite database, opened read-only (its URI quoted: a path may hold `?` or `#`)."""
+    return sqlite3.connect(f"{path.absolute().as_uri()}?mode=ro", uri=True, timeout=timeout)
+
+
 def _read_sqlite(path: Path) -> Iterator[Item]:
     try:
-        connection = sqlite3.connect(f"file:{path.resolve()}?mode=ro", uri=True)
+        connection = connect_read_only(path)
     except sqlite3.Error as error:
         yield "database", None, None, f"cannot open the SQLite database: {error}"
         return

@@ -356,6 +356,21 @@ def test_cli_exit_codes(tmp_path: Path, database_url: str) -> None:
     assert usage.value.code == 2
 
 
+@pytest.mark.parametrize("name", ["damaged.sqlite3", "what?#.sqlite3"])
+def test_a_damaged_sqlite_source_fails_the_pass_as_ingest_reports_it(
+    tmp_path: Path, sqlite_url: str, name: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A file that starts as SQLite but is not one is an invalid source, not a crash; and
+    a path with URI characters is read as any other."""
+    source = tmp_path / name
+    source.write_bytes(b"SQLite format 3\x00" + b"\xff" * 4096)
+    assert main(["sync", "--from", str(source), "--database", sqlite_url]) == 1
+    problem = capsys.readouterr().err
+    assert "no readable evidence_metadata(payload) table" in problem, problem
+    assert main(["ingest", str(source), "--database", sqlite_url]) == 1
+    assert "no readable evidence_metadata(payload) table" in capsys.readouterr().err
+
+
 def _cli(*argv: str) -> list[str]:
     return [sys.executable, "-m", "cavra_gql.cli", *argv]
 
