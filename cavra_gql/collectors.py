@@ -21,9 +21,8 @@ from sqlalchemy.pool import Pool, QueuePool
 from cavra_gql import kinds
 from cavra_gql.dashboard import Dashboard, HealthStatus
 from cavra_gql.db import read_connection
-from cavra_gql.queries import changes, ingest_totals, sync_state
+from cavra_gql.queries import aggregates, changes, ingest_totals, sync_state
 from cavra_gql.queries.filters import HistoryFilter
-from cavra_gql.queries.kind_totals import records_by_kind
 
 log = logging.getLogger("cavra_gql.metrics")
 
@@ -36,7 +35,9 @@ def record_counts(conn: Connection) -> Iterable[Metric]:
     family = GaugeMetricFamily(
         "cavra_gql_records", "History records stored, by metadata_kind.", labels=["kind"]
     )
-    counts = records_by_kind(conn)
+    counts: dict[str, int] = {}
+    for group in aggregates.kind_groups(conn, HistoryFilter()):
+        counts[group.metadata_kind] = counts.get(group.metadata_kind, 0) + group.count
     for kind in sorted(kinds.HISTORY_KINDS | set(counts)):
         family.add_metric([kind], counts.get(kind, 0))
     return [family]

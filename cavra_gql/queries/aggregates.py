@@ -13,7 +13,7 @@ from sqlalchemy import Connection
 
 from cavra_gql.queries import dashboard as raw
 from cavra_gql.queries import history, summaries
-from cavra_gql.queries.dashboard import Counts, ProviderAttempts
+from cavra_gql.queries.dashboard import Counts, KindCount, ProviderAttempts
 from cavra_gql.queries.filters import HistoryFilter
 from cavra_gql.queries.hours import PROVIDER_SUMMARY_FIELDS, RECORD_SUMMARY_FIELDS, Split, split
 
@@ -35,12 +35,18 @@ def total(conn: Connection, flt: HistoryFilter) -> int:
     return found
 
 
-def counts(conn: Connection, flt: HistoryFilter) -> Counts:
+def kind_groups(conn: Connection, flt: HistoryFilter) -> list[KindCount]:
+    """Matches of `flt` per kind, connector source and outcome (unfiltered: the whole-history
+    summary rows alone)."""
     plan = _counting(flt)
     groups = [group for part in plan.raw for group in raw.kind_counts(conn, part)]
     if plan.buckets is not None:
         groups += summaries.kind_counts(conn, flt, plan.buckets)
-    return Counts.of(groups)
+    return groups
+
+
+def counts(conn: Connection, flt: HistoryFilter) -> Counts:
+    return Counts.of(kind_groups(conn, flt))
 
 
 def audit_delivery_providers(conn: Connection, flt: HistoryFilter) -> list[str]:
