@@ -122,14 +122,11 @@ class Tally:
             figures = self.providers[key] = [0, 0, 0, 0, None, None, None, None, None, None]
         return figures
 
-    def merge(self, other: Tally, hours: set[int] | None = None) -> None:
-        """Add another tally's rows (only those of `hours`, when given)."""
+    def merge(self, other: Tally) -> None:
+        """Add another tally's rows."""
         for key, count in other.records.items():
-            if hours is None or key[0] in hours:
-                self.records[key] = self.records.get(key, 0) + count
+            self.records[key] = self.records.get(key, 0) + count
         for pkey, theirs in other.providers.items():
-            if hours is not None and pkey[0] not in hours:
-                continue
             mine = self.providers.get(pkey)
             if mine is None:
                 self.providers[pkey] = list(theirs)
