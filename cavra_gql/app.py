@@ -4,7 +4,6 @@ sandbox UI."""
 from __future__ import annotations
 
 import gc
-import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -92,7 +91,7 @@ class GraphQLApp(GraphQL[Context, None]):
             engine,
             request=request,
             response=response,
-            request_id=state.get("request_id") or uuid.uuid4().hex,  # the Gate's
+            request_id=state.get("request_id", "-"),  # the Gate's, for HTTP and WebSocket
             principal=state.get("principal"),
             feed=request.scope["app"].state.feed,
         )

@@ -16,7 +16,7 @@ from contextlib import asynccontextmanager, suppress
 from typing import Any, TypeVar
 
 import psycopg
-from sqlalchemy import Connection, Engine
+from sqlalchemy import Engine
 
 from cavra_gql import deadline, metrics
 from cavra_gql.db import read_connection
@@ -88,12 +88,10 @@ class ChangeFeed:
         *,
         time_limit_seconds: float | None = None,
         poll_seconds: float = POLL_SECONDS,
-        queue_bound: int = QUEUE_BOUND,
     ) -> None:
         self.engine = engine
         self.time_limit_seconds = time_limit_seconds
         self.poll_seconds = poll_seconds
-        self.queue_bound = queue_bound
         self.listens = engine.dialect.name == "postgresql"
         self.last_seq: int | None = None  # read when first needed, not at start-up
         self._subscribers: set[Subscriber] = set()
@@ -119,19 +117,15 @@ class ChangeFeed:
         request time limit (subscriptions' SQL must not hold up the event loop)."""
 
         def run() -> T:
-            with deadline.limit(self.time_limit_seconds):
-                conn: Connection = read_connection(self.engine)
-                try:
-                    return query(conn, *args)
-                finally:
-                    conn.close()
+            with deadline.limit(self.time_limit_seconds), read_connection(self.engine) as conn:
+                return query(conn, *args)
 
         return await asyncio.to_thread(run)
 
     @asynccontextmanager
     async def subscribe(self) -> AsyncIterator[Subscriber]:
         """A subscription to every batch committed from now on."""
-        subscriber = Subscriber(self.queue_bound)
+        subscriber = Subscriber(QUEUE_BOUND)
         async with self._reading:
             # Nobody read the feed while no subscription was open: start from the newest.
             if self.last_seq is None or not self._subscribers:
@@ -146,10 +140,6 @@ class ChangeFeed:
             self._subscribers.discard(subscriber)
             if not self._subscribers:
                 self._open.clear()
-
-    @property
-    def subscriptions(self) -> int:
-        return len(self._subscribers)
 
     async def _deliver(self) -> None:
         while True:

@@ -67,8 +67,7 @@ def commit(conn: Connection, pending: PendingChanges, now_us: int) -> int | None
     postgres = conn.dialect.name == "postgresql"
     if postgres:  # SQLite holds its one writer lock until the commit already
         conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _LOCK_KEY})
-    newest = func.coalesce(func.max(change_batches.c.seq), 0)
-    seq = int(conn.execute(select(newest + 1)).scalar_one())
+    seq = last_seq(conn) + 1
     conn.execute(
         update(change_batches)
         .where(change_batches.c.id == pending.id)
