@@ -99,3 +99,32 @@ def test_the_live_stream_does_not_redraw_unchanged_cards(
             assert page.cards()["deliveries"][0] == 3
     finally:
         engine.dispose()
+
+
+def test_changing_filters_keeps_the_one_websocket(
+    tmp_path: Path,
+    open_page: OpenPage,  # noqa: F811
+) -> None:
+    """New filters are subscribed on the open connection, not on a new one."""
+    url = f"sqlite:///{tmp_path / 'live.sqlite3'}"
+    engine = make_engine(url)
+    ingest_values(engine, [_delivery(f"old-{n}", n, n == 0) for n in range(3)], "before")
+    try:
+        with running_api(url) as base:
+            page = open_page(base + "/sandbox/", settle=False)
+            sockets: list[Any] = []
+            page.page.on("websocket", lambda socket: sockets.append(socket))
+            page.page.reload()
+            page.page.wait_for_selector('#live[data-state="live"]', timeout=20_000)
+            page.page.select_option("#f-state", "delivered")
+            page.settle()
+            assert page.row_ids() == ["old-2", "old-1"]
+            ingest_values(engine, [_delivery("new-ok", 40, False)], "matching the new filter")
+            page.page.wait_for_function(
+                "() => document.querySelector('#history-table tbody tr').dataset.id === 'new-ok'",
+                timeout=20_000,
+            )
+            assert len(sockets) == 1
+            assert page.page.get_attribute("#live", "data-state") == "live"
+    finally:
+        engine.dispose()

@@ -207,18 +207,22 @@ const live = createLive(endpoint, {
   },
 });
 let following = [];
-let followed = null;
+let followed = null; // the filters followed (JSON), or asked for last
 let answered;
 // No WebSocket before the API has answered over HTTP: an unreachable one means sample mode.
 const apiAnswered = new Promise((resolve) => (answered = resolve));
 
 async function follow(variables) {
-  for (const stop of following) stop();
-  following = [];
-  followed = variables;
+  const key = JSON.stringify(variables);
+  if (key === followed && following.length) return; // same filters (a trend or record view)
+  followed = key;
   await apiAnswered;
-  if (followed !== variables || source.kind !== "api") return;
+  if (followed !== key || source.kind !== "api") return;
+  // The new subscriptions first: the socket never runs out of subscriptions, so it stays
+  // open (no new connection and credential check per change of filters).
+  const old = following;
   following = [followCards(live, cards, variables), followHistory(live, historyTable, variables)];
+  for (const stop of old) stop();
 }
 
 createExport($("export-form"), $("export-status"), {
