@@ -177,6 +177,11 @@ def _export_schema(output: Path | None) -> int:
     return 0
 
 
+def _progress(origin: str, read: int) -> None:
+    """Where a long import stands (ingest and sync), on stderr."""
+    print(f"{origin}: {read} records read...", file=sys.stderr, flush=True)
+
+
 def _ingest(settings: Settings, paths: list[Path]) -> int:
     from cavra_gql.db import make_engine
     from cavra_gql.ingest import ingest_file
@@ -186,15 +191,12 @@ def _ingest(settings: Settings, paths: list[Path]) -> int:
     # one this changes nothing.
     yield_cpu(IMPORT_NICENESS)
 
-    def progress(origin: str, read: int) -> None:
-        print(f"{origin}: {read} records read...", file=sys.stderr, flush=True)
-
     engine = make_engine(settings.database_url)
     failed = 0
     try:
         for path in paths:
             try:
-                print(ingest_file(engine, path, progress).line(), flush=True)
+                print(ingest_file(engine, path, _progress).line(), flush=True)
             except IngestError as error:
                 failed += 1
                 print(error, file=sys.stderr, flush=True)
@@ -213,7 +215,7 @@ def _sync(settings: Settings, source: Path, *, follow: bool, interval: float) ->
     yield_cpu(IMPORT_NICENESS)  # background work, as an import is
     engine = make_engine(settings.database_url)
     try:
-        follower = sync.Follower(engine, source, sync.print_progress)
+        follower = sync.Follower(engine, source, _progress)
         return sync.follow(follower, interval) if follow else sync.sync_once(follower)
     finally:
         engine.dispose()

@@ -11,7 +11,9 @@ from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
+from itertools import islice
 from pathlib import Path
+from typing import TypeVar
 
 from sqlalchemy import Connection, Engine
 
@@ -42,6 +44,7 @@ TYPICAL_RECORD_BYTES = 2048
 TALLY_ROWS_HELD = 25_000
 
 Progress = Callable[[str, int], None]
+T = TypeVar("T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,14 +63,10 @@ class Summary:
         )
 
 
-def _chunks(items: Iterable[readers.Item]) -> Iterator[list[readers.Item]]:
-    chunk: list[readers.Item] = []
-    for item in items:
-        chunk.append(item)
-        if len(chunk) >= BATCH:
-            yield chunk
-            chunk = []
-    if chunk:
+def chunks(items: Iterable[T]) -> Iterator[list[T]]:
+    """`items` a batch (BATCH) at a time."""
+    iterator = iter(items)
+    while chunk := list(islice(iterator, BATCH)):
         yield chunk
 
 
@@ -75,7 +74,7 @@ def _prepared(items: Iterable[readers.Item], workers: int) -> Iterator[Chunk]:
     """Prepared chunks in file order; with workers, parsed and redacted in other processes,
     a bounded number of chunks in flight so memory stays flat whatever the file size."""
     if workers <= 1:
-        yield from map(prepare_items, _chunks(items))
+        yield from map(prepare_items, chunks(items))
         return
     context = multiprocessing.get_context("spawn")
     pool = ProcessPoolExecutor(
@@ -83,7 +82,7 @@ def _prepared(items: Iterable[readers.Item], workers: int) -> Iterator[Chunk]:
     )
     with pool:
         pending: deque[Future[Chunk]] = deque()
-        for chunk in _chunks(items):
+        for chunk in chunks(items):
             pending.append(pool.submit(prepare_items, chunk))
             if len(pending) >= 4 * workers:
                 yield pending.popleft().result()

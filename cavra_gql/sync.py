@@ -10,7 +10,6 @@ import threading
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import partial
-from itertools import islice
 from pathlib import Path
 from time import monotonic
 
@@ -23,7 +22,7 @@ from cavra_gql.fingerprints import Entry, Incomplete, Locked, Signature
 from cavra_gql.instants import now_us
 from cavra_gql.queries import sync_state
 from cavra_gql.queries.sync_state import SourceState
-from cavra_gql.queries.upsert import BATCH, UpsertCounts
+from cavra_gql.queries.upsert import UpsertCounts
 
 # Deleted records named in a pass's report; the rest are counted.
 LISTED_DELETIONS = 5
@@ -80,7 +79,7 @@ class _Changes:
         self.read = self.skipped = 0
 
     def filter(self, entries: Iterable[Entry]) -> Iterator[readers.Item]:
-        for chunk in _chunks(entries):
+        for chunk in ingest.chunks(entries):
             stored = self.lookup([sid for sid, _, _ in chunk if sid and sid not in self.seen])
             for sid, fingerprint, item in chunk:
                 self.read += 1
@@ -94,12 +93,6 @@ class _Changes:
                     continue
                 self.changed[sid] = fingerprint
                 yield item
-
-
-def _chunks(entries: Iterable[Entry]) -> Iterator[list[Entry]]:
-    iterator = iter(entries)
-    while chunk := list(islice(iterator, BATCH)):
-        yield chunk
 
 
 class Follower:
@@ -233,10 +226,6 @@ def _at(state: SourceState, signature: Signature) -> SourceState:
         probe=signature.probe,
         settled=signature.settled,
     )
-
-
-def print_progress(origin: str, read: int) -> None:
-    print(f"{origin}: {read} records read...", file=sys.stderr, flush=True)
 
 
 class _Reporter:
