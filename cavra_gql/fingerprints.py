@@ -91,11 +91,14 @@ def _session_id(value: object) -> str | None:
     return None
 
 
-def _session_id_of(raw: bytes) -> str | None:
+def _parsed(where: str, raw: bytes) -> tuple[str | None, readers.Item]:
+    """A record's session_id and its item, handed to ingest parsed (not parsed twice); one
+    that does not parse goes as raw text, for ingest to report why."""
     try:
-        return _session_id(jsontext.loads(raw))
+        value = jsontext.loads(raw)
     except ValueError:
-        return None
+        return None, (where, raw, None, None)
+    return _session_id(value), (where, raw, value, None)
 
 
 def document_entries(data: bytes, kind: str) -> list[Entry]:
@@ -160,7 +163,8 @@ class LineTail:
                 if self.lines == 1:
                     raw = raw.removeprefix(readers.BOM)
                 if raw.strip():
-                    yield _session_id_of(raw), digest(raw.strip()), (where, raw, None, None)
+                    sid, item = _parsed(where, raw)
+                    yield sid, digest(raw.strip()), item
 
 
 def _ends_line(handle: BinaryIO, raw: bytes | int, end: int) -> bool:
@@ -217,6 +221,9 @@ def _rows(connection: sqlite3.Connection) -> Iterator[Entry]:
                 problem = f"payload of {size} bytes: {readers.TOO_LARGE}"
                 yield None, None, (where, None, None, problem)
             else:
-                sid = sid if isinstance(sid, str) else _session_id_of(payload)
-                yield sid, digest(payload), (where, payload, None, None)
+                if isinstance(sid, str):
+                    yield sid, digest(payload), (where, payload, None, None)
+                else:  # no session_id column: the payload tells
+                    found, item = _parsed(where, payload)
+                    yield found, digest(payload), item
         after = rows[-1][0]

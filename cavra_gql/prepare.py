@@ -136,7 +136,7 @@ def prepare_items(items: list[readers.Item]) -> Chunk:
         try:
             if reason is not None:
                 raise RecordProblem(where, None, reason)
-            if raw is not None:
+            if raw is not None and value is None:  # `value`: parsed already (sync)
                 value = _parse(raw, where)
             done.append(prepare(value, where, raw))
         except RecordProblem as problem:

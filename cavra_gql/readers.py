@@ -20,8 +20,8 @@ TOO_LARGE = f"larger than {MAX_RECORD_BYTES // (1024 * 1024)} MiB, the most one 
 _STORE_START = re.compile(rb'\{\s*"items"\s*:')
 
 # One item of a file: where it stands (for error messages), its JSON text when the reader has
-# it on its own (left to parse, possibly in another process), else the parsed value, and the
-# reason the reader could not read it, if any.
+# it on its own (left to parse, possibly in another process), the parsed value (instead, or
+# as well when the reader parsed it already), and the reason the reader could not read it.
 Item = tuple[str, bytes | None, object, str | None]
 
 
