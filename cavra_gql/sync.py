@@ -76,6 +76,7 @@ class _Changes:
         self.lookup = lookup
         self.seen: dict[str, bytes] = {}
         self.changed: dict[str, bytes] = {}
+        self.replaced: set[str] = set()  # changed records that had a digest stored
         self.read = self.skipped = 0
 
     def filter(self, entries: Iterable[Entry]) -> Iterator[readers.Item]:
@@ -87,6 +88,8 @@ class _Changes:
                     yield item
                     continue
                 before = self.seen[sid] if sid in self.seen else stored.get(sid)
+                if sid not in self.seen and before is not None:
+                    self.replaced.add(sid)
                 self.seen[sid] = fingerprint
                 if fingerprint == before:
                     self.skipped += 1
@@ -198,7 +201,8 @@ class Follower:
             last_error=None,
             last_error_us=None,
         )
-        sync_state.save(conn, state, changes.changed, report.deleted)
+        replaced = changes.replaced & changes.changed.keys()
+        sync_state.save(conn, state, changes.changed, [*replaced, *report.deleted])
         return report
 
     def _tail(self, state: SourceState, signature: Signature) -> fingerprints.LineTail:

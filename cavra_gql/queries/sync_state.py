@@ -100,11 +100,12 @@ def save(
     conn: Connection,
     state: SourceState,
     changed: Mapping[str, bytes],
-    deleted: Collection[str],
+    gone: Collection[str],
 ) -> None:
     """Record a pass in its own transaction: the file's new state, the digests of the records
-    it read that changed, and the records it no longer holds forgotten."""
-    gone = [*changed, *deleted]
+    it read that changed, and the stored digests of `gone` forgotten (those replaced and
+    the records the file no longer holds: a new record has none to delete)."""
+    gone = list(gone)
     for start in range(0, len(gone), BATCH):
         conn.execute(
             delete(sync_records).where(
