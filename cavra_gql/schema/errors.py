@@ -63,6 +63,15 @@ def with_codes(result: ExecutionResult, context: object) -> ExecutionResult:
     return result
 
 
+def client_code(error: GraphQLError) -> str:
+    """The `extensions.code` the client sees for `error` (what `coded` gives it): the request
+    metrics label an operation's outcome by it before the result is coded."""
+    if unexpected(error):
+        return "INTERNAL_SERVER_ERROR"
+    given = (error.extensions or {}).get("code")
+    return given if isinstance(given, str) else code_of(error)
+
+
 def coded(error: GraphQLError, request_id: str) -> GraphQLError:
     if unexpected(error):
         return GraphQLError(

@@ -12,7 +12,7 @@ from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOpe
 from strawberry.types import ExecutionContext
 
 from cavra_gql import metrics
-from cavra_gql.schema.errors import code_of, unexpected
+from cavra_gql.schema.errors import client_code
 
 # The worst outcome among an operation's errors wins; an unknown code is an error.
 _OUTCOME_OF_CODE = {
@@ -40,18 +40,10 @@ def operation_name(context: ExecutionContext) -> str:
     return f"anonymous_{kind}" if name is None else metrics.OPERATION_NAMES.label(name)
 
 
-def error_code(error: GraphQLError) -> str:
-    """The `extensions.code` the client sees (schema/errors.py gives it after execution)."""
-    if unexpected(error):
-        return "INTERNAL_SERVER_ERROR"
-    given = (error.extensions or {}).get("code")
-    return given if isinstance(given, str) else code_of(error)
-
-
 def outcome(errors: Sequence[GraphQLError]) -> str:
     found = "ok"
     for error in errors:
-        candidate = _OUTCOME_OF_CODE.get(error_code(error), "error")
+        candidate = _OUTCOME_OF_CODE.get(client_code(error), "error")
         if _SEVERITY[candidate] > _SEVERITY[found]:
             found = candidate
     return found
