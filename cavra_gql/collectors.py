@@ -274,7 +274,7 @@ def pool_figures(pool: Pool) -> dict[str, int]:
 
 class PoolFigures:
     """A single process's pool, read at scrape time (several processes publish theirs as they
-    change: metrics.watch_pool)."""
+    change: metrics._watch_pool)."""
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine

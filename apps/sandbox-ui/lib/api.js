@@ -73,9 +73,11 @@ export function apiSource(endpoint) {
       const timer = setTimeout(() => controller.abort(), TIMEOUT_MS);
       let response;
       try {
-        const headers = { "content-type": "application/json", accept: "application/json" };
-        const token = savedToken();
-        if (token) headers.authorization = `Bearer ${token}`;
+        const headers = {
+          "content-type": "application/json",
+          accept: "application/json",
+          ...authHeaders(),
+        };
         response = await fetch(endpoint, {
           method: "POST",
           headers,

@@ -1,7 +1,7 @@
 // Live updates: one graphql-transport-ws WebSocket to the API for every subscription of the
 // page, re-subscribing after a reconnect (with backoff). A client of the protocol's few
 // messages, hand-written: no package, no build step.
-import { operationText, savedToken } from "./api.js";
+import { authHeaders, operationText } from "./api.js";
 
 const PROTOCOL = "graphql-transport-ws";
 const FIRST_DELAY_MS = 500;
@@ -17,12 +17,12 @@ export function socketUrl(endpoint) {
 }
 
 /**
- * The page's live connection. `onState(state, detail)` hears "connecting", "live" and
- * "offline". `subscribe(name, variables, onData, onError)` runs operations/<name>.graphql
+ * The page's live connection. `onState(state)` hears "connecting", "live" and "offline".
+ * `subscribe(name, variables, onData)` runs operations/<name>.graphql
  * and returns a function that ends it; the socket is open while any subscription is.
  */
 export function createLive(endpoint, { onState }) {
-  const subscriptions = new Map(); // id -> { name, variables, onData, onError }
+  const subscriptions = new Map(); // id -> { name, variables, onData }
   let socket = null;
   let acknowledged = false;
   let retries = 0;
@@ -57,11 +57,9 @@ export function createLive(endpoint, { onState }) {
     } else if (message.type === "ping") {
       send({ type: "pong" });
     } else if (message.type === "next" && wanted) {
-      if (message.payload.errors) wanted.onError(message.payload.errors);
       if (message.payload.data) wanted.onData(message.payload.data);
     } else if (message.type === "error" && wanted) {
       subscriptions.delete(message.id); // refused (a bad filter): not retried
-      wanted.onError(message.payload);
     } else if (message.type === "complete" && wanted) {
       setTimeout(() => start(message.id), FIRST_DELAY_MS); // ended by the server: again
     }
@@ -75,9 +73,7 @@ export function createLive(endpoint, { onState }) {
     const opened = new WebSocket(socketUrl(endpoint), PROTOCOL);
     socket = opened;
     opened.addEventListener("open", () => {
-      const token = savedToken();
-      const payload = token ? { authorization: `Bearer ${token}` } : {};
-      opened.send(JSON.stringify({ type: "connection_init", payload }));
+      opened.send(JSON.stringify({ type: "connection_init", payload: authHeaders() }));
     });
     opened.addEventListener("message", receive);
     opened.addEventListener("close", (event) => {
@@ -85,7 +81,7 @@ export function createLive(endpoint, { onState }) {
       socket = null;
       acknowledged = false;
       if (!subscriptions.size) return;
-      onState("offline", event.code);
+      onState("offline");
       if (REFUSED.has(event.code)) return;
       const delay = Math.min(MAX_DELAY_MS, FIRST_DELAY_MS * 2 ** retries);
       retries += 1;
@@ -93,10 +89,10 @@ export function createLive(endpoint, { onState }) {
     });
   }
 
-  function subscribe(name, variables, onData, onError = () => {}) {
+  function subscribe(name, variables, onData) {
     counter += 1;
     const id = `${name}-${counter}`;
-    subscriptions.set(id, { name, variables, onData, onError });
+    subscriptions.set(id, { name, variables, onData });
     if (socket) start(id);
     else connect();
     return () => {
